@@ -1,0 +1,5 @@
+// Package signing holds Matrix's unpadded base64 encodings, ed25519 signing keys
+// with key IDs ("ed25519:abc"), and the signing and verification of JSON objects
+// (spec appendices, "Signing JSON"): the signature covers the canonical JSON of
+// the object without its "signatures" and "unsigned" members.
+package signing
