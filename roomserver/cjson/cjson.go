@@ -182,6 +182,11 @@ func (e *encoder) number() error {
 			return &Error{Offset: start, Msg: "negative zero"}
 		}
 	}
+	if len(text) == 2 && text[0] == '-' && text[1] == '0' {
+		// Lax mode: the integer -0 is the value 0; the spec's example
+		// canonicalises {"a": -0} to {"a":0} (so do Synapse and gomatrixserverlib).
+		text = text[1:]
+	}
 	e.out = append(e.out, text...)
 	return nil
 }

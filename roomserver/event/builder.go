@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"math"
 
 	"github.com/concordchat/concord/roomserver/cjson"
 	"github.com/concordchat/concord/roomserver/roomversion"
@@ -117,7 +116,9 @@ func (b Builder) contentJSON() (json.RawMessage, error) {
 	return raw, nil
 }
 
-// depthAfter is one more than the deepest prev event, capped at the maximum.
+// depthAfter is one more than the deepest prev event, capped at the maximum
+// canonical JSON integer (the PDU schema: "If the room's depth is already at
+// the limit, the depth must be set to the limit").
 func depthAfter(prev []*Event) int64 {
 	var d int64
 	for _, p := range prev {
@@ -125,8 +126,8 @@ func depthAfter(prev []*Event) int64 {
 			d = p.depth
 		}
 	}
-	if d == math.MaxInt64 {
-		return d
+	if d >= cjson.MaxSafeInteger {
+		return cjson.MaxSafeInteger
 	}
 	return d + 1
 }

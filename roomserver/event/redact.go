@@ -33,7 +33,7 @@ func keepContent(alg roomversion.RedactionAlgorithm, typ string) (keys []string,
 		}
 		return []string{"creator"}, false
 	case TypeJoinRules:
-		if alg >= roomversion.RedactionV9 {
+		if alg >= roomversion.RedactionV8 {
 			return []string{"allow", "join_rule"}, false
 		}
 		return []string{"join_rule"}, false

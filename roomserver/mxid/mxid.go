@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // MaxIDLength is the byte limit for user IDs, room IDs, aliases and event IDs.
@@ -111,8 +112,9 @@ type UserID struct {
 
 func (u UserID) String() string { return "@" + u.Localpart + ":" + u.Domain }
 
-// ParseUserID accepts historical user IDs (any printable ASCII except ':' in
-// the localpart), as the spec requires servers to for events from other servers.
+// ParseUserID accepts historical user IDs (a localpart of any code points
+// except ':' and NUL, possibly empty), as the spec requires servers to for
+// events from other servers.
 func ParseUserID(s string) (UserID, error) {
 	return parseUserID(s, validHistoricalLocalpart)
 }
@@ -124,7 +126,7 @@ func ParseUserIDStrict(s string) (UserID, error) {
 }
 
 func parseUserID(s string, localpartOK func(string) bool) (UserID, error) {
-	if len(s) > MaxIDLength || len(s) < 4 || s[0] != '@' {
+	if len(s) > MaxIDLength || len(s) < 3 || s[0] != '@' {
 		return UserID{}, ErrBadUserID
 	}
 	local, domain, ok := strings.Cut(s[1:], ":")
@@ -148,18 +150,12 @@ func ValidLocalpart(l string) bool {
 	return true
 }
 
-// validHistoricalLocalpart: %x21-39 / %x3B-7E (printable ASCII except ':').
+// validHistoricalLocalpart follows "Historical User IDs": servers "MUST accept
+// user IDs with localparts consisting of any legal non-surrogate Unicode code
+// points except for : and NUL (U+0000), including other control characters
+// and the empty string".
 func validHistoricalLocalpart(l string) bool {
-	if l == "" {
-		return false
-	}
-	for i := 0; i < len(l); i++ {
-		c := l[i]
-		if c < 0x21 || c > 0x7E || c == ':' {
-			return false
-		}
-	}
-	return true
+	return utf8.ValidString(l) && !strings.ContainsAny(l, ":\x00")
 }
 
 // Domain returns the server name part of an ID with a sigil and ":domain"

@@ -32,8 +32,9 @@ type RedactionAlgorithm int
 
 const (
 	RedactionV1  RedactionAlgorithm = iota + 1 // v1–v5: aliases kept
-	RedactionV6                                // v6–v8: aliases dropped
-	RedactionV9                                // v9–v10: join_authorised_via_users_server, allow kept
+	RedactionV6                                // v6–v7: aliases dropped
+	RedactionV8                                // v8: join_rules allow kept
+	RedactionV9                                // v9–v10: join_authorised_via_users_server kept
 	RedactionV11                               // v11+: create keeps all, redacts, invite, signed
 )
 
@@ -122,6 +123,8 @@ func buildRegistry() map[string]*Version {
 			v.Redaction = RedactionV11
 		case n >= 9:
 			v.Redaction = RedactionV9
+		case n == 8:
+			v.Redaction = RedactionV8
 		case n >= 6:
 			v.Redaction = RedactionV6
 		}

@@ -131,3 +131,12 @@ func (s *Store) DeactivateUser(ctx context.Context, localpart string) error {
 	s.log.Info("deactivated user", zap.String("localpart", localpart))
 	return nil
 }
+
+// CountUsers returns how many accounts exist (guests and deactivated included).
+func (s *Store) CountUsers(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("accounts: count users: %w", err)
+	}
+	return n, nil
+}

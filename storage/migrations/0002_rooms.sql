@@ -87,3 +87,32 @@ CREATE TABLE federation_outbox (
 	created_ts BIGINT NOT NULL
 );
 CREATE INDEX federation_outbox_by_destination ON federation_outbox (destination, id);
+
+-- Client transaction IDs of local events, written with the event so that a
+-- retried PUT /send returns the same event even across a restart.
+CREATE TABLE event_transactions (
+	user_id TEXT NOT NULL,
+	device_id TEXT NOT NULL,
+	txn_id TEXT NOT NULL,
+	event_nid BIGINT NOT NULL,
+	PRIMARY KEY (user_id, device_id, txn_id)
+);
+CREATE INDEX event_transactions_by_event ON event_transactions (event_nid);
+
+-- Local room aliases (#alias:this.server → room).
+CREATE TABLE room_aliases (
+	alias TEXT PRIMARY KEY,
+	room_id TEXT NOT NULL,
+	creator TEXT NOT NULL,
+	created_ts BIGINT NOT NULL
+);
+CREATE INDEX room_aliases_by_room ON room_aliases (room_id);
+
+-- Rooms a user forgot: the membership event current when they forgot it. A
+-- newer membership event makes the room visible again.
+CREATE TABLE forgotten_rooms (
+	user_id TEXT NOT NULL,
+	room_nid BIGINT NOT NULL,
+	membership_event_nid BIGINT NOT NULL,
+	PRIMARY KEY (user_id, room_nid)
+);

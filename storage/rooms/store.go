@@ -109,7 +109,9 @@ func (s *Store) eventsWhere(ctx context.Context, q queryer, column string, value
 	return out, rows.Err()
 }
 
-func scanEvent(rows *sql.Rows) (StoredEvent, error) {
+func scanEvent(rows *sql.Rows) (StoredEvent, error) { return scanEventRow(rows) }
+
+func scanEventRow(rows interface{ Scan(...any) error }) (StoredEvent, error) {
 	var se StoredEvent
 	var id, js, ver string
 	var redacted bool

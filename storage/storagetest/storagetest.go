@@ -57,6 +57,25 @@ func SQLite(t testing.TB) *storage.DB {
 // fails it under CI or CONCORD_REQUIRE_POSTGRES=1.
 func Postgres(t testing.TB) *storage.DB {
 	t.Helper()
+	dbURL := PostgresDatabaseURL(t)
+	db, err := storage.Open(context.Background(), dbURL, zaptest.NewLogger(t), storage.WithMaxOpenConns(10))
+	if err != nil {
+		t.Fatalf("storagetest: open PostgreSQL database %s: %v", redacted(dbURL), err)
+	}
+	// Registered after the drop, so it runs before it.
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("storagetest: close PostgreSQL: %v", err)
+		}
+	})
+	return db
+}
+
+// PostgresDatabaseURL creates a uniquely named, empty database on the test
+// server and returns its URL (for a server process under test); it is
+// dropped when the test ends. Reachability is handled as in Postgres.
+func PostgresDatabaseURL(t testing.TB) string {
+	t.Helper()
 	ctx := context.Background()
 	serverURL := PostgresURL()
 	admin, err := adminPool(ctx, serverURL)
@@ -68,7 +87,6 @@ func Postgres(t testing.TB) *storage.DB {
 		t.Skipf("storagetest: skipping PostgreSQL, unreachable at %s (set %s to point elsewhere): %v",
 			redacted(serverURL), EnvPostgresURL, err)
 	}
-
 	name := "concord_test_" + randomHex(t, 8)
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("storagetest: create database %s: %v", name, err)
@@ -79,23 +97,12 @@ func Postgres(t testing.TB) *storage.DB {
 			t.Errorf("storagetest: drop database %s: %v", name, err)
 		}
 	})
-
 	u, err := url.Parse(serverURL)
 	if err != nil {
 		t.Fatalf("storagetest: parse %s: %v", EnvPostgresURL, err)
 	}
 	u.Path = "/" + name
-	db, err := storage.Open(ctx, u.String(), zaptest.NewLogger(t), storage.WithMaxOpenConns(10))
-	if err != nil {
-		t.Fatalf("storagetest: open PostgreSQL database %s: %v", name, err)
-	}
-	// Registered after the drop, so it runs before it.
-	t.Cleanup(func() {
-		if err := db.Close(); err != nil {
-			t.Errorf("storagetest: close PostgreSQL: %v", err)
-		}
-	})
-	return db
+	return u.String()
 }
 
 // PostgresURL returns the test server URL: CONCORD_TEST_POSTGRES or the default.
