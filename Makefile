@@ -23,9 +23,13 @@ test:
 test-short:
 	$(GO) test -count=1 -short $(PKGS)
 
-## bench: benchmarks of the room core (Concord against gomatrixserverlib)
-bench:
+## bench: room core benchmarks (Concord against gomatrixserverlib), then the
+## load tool against a real server on SQLite and on PostgreSQL
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime=3x ./roomserver/...
+	$(GO) build -o bin/concord-load ./cmd/concord-load
+	bin/concord-load -bin $(BIN) -backend sqlite
+	eval "$$(scripts/test-services.sh)" && bin/concord-load -bin $(BIN) -backend postgres -postgres "$$CONCORD_TEST_POSTGRES"
 
 ## lint: formatting and vet
 lint:
