@@ -19,26 +19,21 @@ type committed struct {
 	stateNIDs map[event.StateKey]int64
 }
 
-// commit stores a batch of accepted local events in one transaction, then
-// updates the hot state, publishes the stream positions and notifies.
-// The room's mutex is held by the caller.
+// commit stores a batch of accepted local events, then updates the hot
+// state, publishes the stream positions and notifies. The room's mutex is
+// held by the caller. The write goes through the group committer, which puts
+// the batches of several rooms that arrive together into one transaction.
 func (rs *RoomServer) commit(ctx context.Context, r *room, b *batch, newRoom bool) ([]Output, error) {
 	n := len(b.events)
-	first := rs.stream.allocate(n)
-	dests := rs.destinations(r, b)
-	ts := rs.now()
-	var res committed
-	err := rs.deps.Store.Write(ctx, func(w *rooms.Writer) error {
-		var err error
-		res, err = rs.writeBatch(ctx, w, r, b, newRoom, first, dests, ts)
-		return err
-	})
+	req := &commitReq{r: r, b: b, newRoom: newRoom, first: rs.stream.allocate(n), dests: rs.destinations(r, b),
+		ts: rs.now(), done: make(chan error, 1)}
+	err := rs.committer.submit(ctx, req)
 	if err != nil {
-		rs.stream.done(first, n)
+		rs.stream.done(req.first, n)
 		return nil, fmt.Errorf("roomserver: store events in %s: %w", r.id, err)
 	}
-	outs := rs.apply(r, b, res, first)
-	pos := rs.stream.done(first, n)
+	outs := rs.apply(r, b, req.res, req.first)
+	pos := rs.stream.done(req.first, n)
 	if rs.deps.Notifier != nil {
 		rs.deps.Notifier.OnRoomEvents(outs, pos)
 	}
@@ -67,8 +62,10 @@ func (rs *RoomServer) writeBatch(ctx context.Context, w *rooms.Writer, r *room, 
 				authNIDs = append(authNIDs, nid)
 			}
 		}
+		p := b.txns[i]
 		nid, err := w.InsertEvent(ctx, rooms.NewEvent{RoomNID: res.roomNID, Event: e, AuthEventNIDs: authNIDs,
-			StreamPos: first + int64(i), StateBeforeNID: res.snapshot, StateAfterNID: res.snapshot})
+			StreamPos: first + int64(i), StateBeforeNID: res.snapshot, StateAfterNID: res.snapshot,
+			TxnDevice: p.DeviceID, TxnID: p.TxnID})
 		if err != nil {
 			return res, err
 		}
@@ -77,11 +74,6 @@ func (rs *RoomServer) writeBatch(ctx context.Context, w *rooms.Writer, r *room, 
 		if e.IsState() {
 			res.stateNIDs[e.Key()] = nid
 			if err := rs.snapshotAfter(ctx, w, r, &res, e.Key(), nid); err != nil {
-				return res, err
-			}
-		}
-		if p := b.txns[i]; p.TxnID != "" {
-			if err := w.InsertTxn(ctx, p.Sender, p.DeviceID, p.TxnID, nid); err != nil {
 				return res, err
 			}
 		}

@@ -58,6 +58,8 @@ type RoomServer struct {
 	stream *streamAllocator
 	events *lru.Cache[int64, *event.Event]
 
+	committer *groupCommitter
+
 	mu    sync.Mutex
 	rooms map[string]*room
 }
@@ -84,8 +86,10 @@ func New(ctx context.Context, deps Deps) (*RoomServer, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &RoomServer{deps: deps, log: deps.Logger.Named("roomserver"), stream: newStreamAllocator(max),
-		events: cache, rooms: map[string]*room{}}, nil
+	rs := &RoomServer{deps: deps, log: deps.Logger.Named("roomserver"), stream: newStreamAllocator(max),
+		events: cache, rooms: map[string]*room{}}
+	rs.committer = newGroupCommitter(rs)
+	return rs, nil
 }
 
 // StreamPosition is the highest stream position whose events (and all before

@@ -24,7 +24,9 @@ type Error struct {
 	Msg    string
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("canonical json: %s at offset %d", e.Msg, e.Offset) }
+func (e *Error) Error() string {
+	return fmt.Sprintf("canonical json: %s at offset %d", e.Msg, e.Offset)
+}
 
 // Options select the mode and optional top-level key filtering.
 type Options struct {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"testing"
 
+	gmsl "github.com/matrix-org/gomatrixserverlib"
 	"github.com/stretchr/testify/require"
 
 	"github.com/concordchat/concord/roomserver/cjson"
@@ -100,6 +101,12 @@ func TestSpecJSONSigningVectors(t *testing.T) {
 				require.Equal(t, string(want), string(out), "the signed object, in canonical form")
 				require.NoError(t, signing.VerifyJSON(c.Signed, doc.ServerName, k.ID, k.Public(), strict))
 			}
+			// The oracle agrees on the vectors.
+			theirs, err := gmsl.SignJSON(doc.ServerName, gmsl.KeyID(k.ID), k.Private, c.Input)
+			require.NoError(t, err)
+			ours, err := signing.SignJSON(c.Input, k, true)
+			require.NoError(t, err)
+			require.Equal(t, string(ours), string(theirs))
 		})
 	}
 }

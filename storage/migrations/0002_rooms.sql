@@ -34,10 +34,15 @@ CREATE TABLE room_events (
 	stream_pos BIGINT UNIQUE,
 	-- The state before the event, and after it (equal for message events).
 	state_before_nid BIGINT NOT NULL DEFAULT 0,
-	state_after_nid BIGINT NOT NULL DEFAULT 0
+	state_after_nid BIGINT NOT NULL DEFAULT 0,
+	-- The client transaction of a local event (device and transaction ID), so a
+	-- retried PUT /send returns the same event even across a restart.
+	txn_device TEXT,
+	txn_id TEXT
 );
 CREATE INDEX room_events_room_stream ON room_events (room_nid, stream_pos);
 CREATE INDEX room_events_room_state ON room_events (room_nid, type, state_key);
+CREATE UNIQUE INDEX room_events_txn ON room_events (sender, txn_device, txn_id) WHERE txn_id IS NOT NULL;
 
 CREATE TABLE event_auth (
 	event_nid BIGINT NOT NULL,
@@ -87,17 +92,6 @@ CREATE TABLE federation_outbox (
 	created_ts BIGINT NOT NULL
 );
 CREATE INDEX federation_outbox_by_destination ON federation_outbox (destination, id);
-
--- Client transaction IDs of local events, written with the event so that a
--- retried PUT /send returns the same event even across a restart.
-CREATE TABLE event_transactions (
-	user_id TEXT NOT NULL,
-	device_id TEXT NOT NULL,
-	txn_id TEXT NOT NULL,
-	event_nid BIGINT NOT NULL,
-	PRIMARY KEY (user_id, device_id, txn_id)
-);
-CREATE INDEX event_transactions_by_event ON event_transactions (event_nid);
 
 -- Local room aliases (#alias:this.server → room).
 CREATE TABLE room_aliases (

@@ -45,6 +45,8 @@ type NewEvent struct {
 	StreamPos      int64 // 0 = none
 	StateBeforeNID int64
 	StateAfterNID  int64
+	// TxnDevice and TxnID record the client transaction of a local event.
+	TxnDevice, TxnID string
 }
 
 // InsertEvent stores an event with its auth edges and returns its NID.
@@ -54,13 +56,17 @@ func (w *Writer) InsertEvent(ctx context.Context, ne NewEvent) (int64, error) {
 	if ne.StreamPos != 0 {
 		stream = ne.StreamPos
 	}
+	var txnDevice, txnID any
+	if ne.TxnID != "" {
+		txnDevice, txnID = ne.TxnDevice, ne.TxnID
+	}
 	var nid int64
 	err := w.tx.QueryRowContext(ctx, `INSERT INTO room_events
 		(event_id, room_nid, type, state_key, sender, depth, origin_server_ts, json, redacted, rejected, outlier,
-		 stream_pos, state_before_nid, state_after_nid)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING event_nid`,
+		 stream_pos, state_before_nid, state_after_nid, txn_device, txn_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING event_nid`,
 		e.ID(), ne.RoomNID, e.Type(), e.StateKey(), e.Sender(), e.Depth(), e.OriginServerTS(), string(e.JSON()),
-		e.Redacted(), ne.Rejected, ne.Outlier, stream, ne.StateBeforeNID, ne.StateAfterNID).Scan(&nid)
+		e.Redacted(), ne.Rejected, ne.Outlier, stream, ne.StateBeforeNID, ne.StateAfterNID, txnDevice, txnID).Scan(&nid)
 	if err != nil {
 		return 0, fmt.Errorf("rooms: insert event %s: %w", e.ID(), err)
 	}
@@ -122,6 +128,17 @@ func (w *Writer) InsertSnapshot(ctx context.Context, roomNID, parentNID int64, c
 
 // SetForwardExtremities replaces the room's forward extremities.
 func (w *Writer) SetForwardExtremities(ctx context.Context, roomNID int64, removed, added []int64) error {
+	if len(removed) == 1 && len(added) == 1 {
+		// The common case, a linear room: one row moves on.
+		res, err := w.tx.ExecContext(ctx, `UPDATE forward_extremities SET event_nid = $1 WHERE room_nid = $2 AND event_nid = $3`,
+			added[0], roomNID, removed[0])
+		if err != nil {
+			return fmt.Errorf("rooms: move extremity: %w", err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n == 1 {
+			return nil
+		}
+	}
 	if len(removed) > 0 {
 		cond, args := storage.InList(w.d, "event_nid", 2, removed)
 		if _, err := w.tx.ExecContext(ctx, `DELETE FROM forward_extremities WHERE room_nid = $1 AND `+cond,
