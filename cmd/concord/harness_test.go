@@ -54,6 +54,7 @@ type testServer struct {
 	env     []string
 	cmd     *exec.Cmd
 	logPath string
+	dbURL   string
 }
 
 func freePort(t *testing.T) int {
@@ -74,7 +75,7 @@ func newServer(t *testing.T, backend string) *testServer {
 	}
 	port := freePort(t)
 	s := &testServer{t: t, url: fmt.Sprintf("http://127.0.0.1:%d", port), name: fmt.Sprintf("localhost:%d", port),
-		logPath: filepath.Join(dataDir, "server.log")}
+		logPath: filepath.Join(dataDir, "server.log"), dbURL: dbURL}
 	s.env = append(os.Environ(),
 		"CONCORD_SERVER_NAME="+s.name,
 		fmt.Sprintf("CONCORD_LISTEN_CLIENT=127.0.0.1:%d", port),
