@@ -14,21 +14,6 @@ import (
 	"github.com/concordchat/concord/syncapi"
 )
 
-// visibility returns a history visibility checker for the caller.
-func (a *API) visibility(ctx context.Context, userID string) (*syncapi.Visibility, map[string]rooms.Membership, error) {
-	ms, err := a.deps.RoomStore.MembershipsOf(ctx, userID)
-	if err != nil {
-		return nil, nil, err
-	}
-	current := make(map[string]string, len(ms))
-	byRoom := make(map[string]rooms.Membership, len(ms))
-	for _, m := range ms {
-		current[m.RoomID] = m.Membership
-		byRoom[m.RoomID] = m
-	}
-	return syncapi.NewVisibility(a.deps.RoomStore, userID, current), byRoom, nil
-}
-
 // getEvent implements GET /rooms/{roomId}/event/{eventId}.
 func (a *API) getEvent(c *gin.Context) {
 	roomID, ok := roomIDParam(c)

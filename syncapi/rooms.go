@@ -27,7 +27,31 @@ func (b *builder) joined(ctx context.Context, m rooms.Membership, after, upTo in
 			return nil, err
 		}
 	}
+	if err := b.annotate(ctx, jr.Timeline.Events, jr.State.Events); err != nil {
+		return nil, err
+	}
+	if u := b.a.deps.Unread; u != nil {
+		counts, err := u.UnreadCounts(ctx, b.req.UserID, []string{m.RoomID})
+		if err != nil {
+			return nil, err
+		}
+		c := counts[m.RoomID]
+		jr.UnreadNotifications = map[string]int{"notification_count": c.NotificationCount, "highlight_count": c.HighlightCount}
+	}
 	return jr, nil
+}
+
+// annotate runs the event annotator, if any, over lists of served events.
+func (b *builder) annotate(ctx context.Context, lists ...[]ClientEvent) error {
+	if b.a.deps.Annotator == nil {
+		return nil
+	}
+	for _, evs := range lists {
+		if err := b.a.deps.Annotator.Annotate(ctx, b.req.UserID, evs); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // left builds a rooms.leave entry: the timeline up to the user's leave.

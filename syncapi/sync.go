@@ -19,6 +19,9 @@ type Deps struct {
 	Position func() int64
 	Logger   *zap.Logger
 	Now      func() time.Time
+	// Unread and Annotator are optional (nil: no counts, no annotations).
+	Unread    UnreadCounter
+	Annotator EventAnnotator
 }
 
 // API computes sync responses.

@@ -24,6 +24,7 @@ type Visibility struct {
 	user    string
 	current map[string]string // room ID → the user's current membership
 	cache   map[int64]visState
+	ignored map[string]bool // senders whose non-state events the user ignores
 }
 
 type visState struct {
@@ -36,6 +37,10 @@ type visState struct {
 func NewVisibility(store *rooms.Store, user string, current map[string]string) *Visibility {
 	return &Visibility{store: store, user: user, current: current, cache: map[int64]visState{}}
 }
+
+// SetIgnored sets the users the viewer ignores (m.ignored_user_list): their
+// non-state events are invisible to the viewer.
+func (v *Visibility) SetIgnored(users map[string]bool) { v.ignored = users }
 
 // Filter keeps the events of one room the user may see, in order.
 func (v *Visibility) Filter(ctx context.Context, roomID string, evs []rooms.StoredEvent) ([]rooms.StoredEvent, error) {
@@ -55,6 +60,9 @@ func (v *Visibility) Filter(ctx context.Context, roomID string, evs []rooms.Stor
 // Visible applies the history visibility rules to one event.
 func (v *Visibility) Visible(ctx context.Context, roomID string, se rooms.StoredEvent) (bool, error) {
 	e := se.Event
+	if !e.IsState() && v.ignored[e.Sender()] {
+		return false, nil
+	}
 	if e.Type() == event.TypeMember && e.StateKeyIs(v.user) {
 		return true, nil // users always see changes to their own membership
 	}
