@@ -84,7 +84,8 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	notifier := syncapi.NewNotifier(0)
-	rs, err := roomserver.New(ctx, roomserver.Deps{Store: s.rooms, Key: key, Logger: log, Notifier: notifier})
+	rs, err := roomserver.New(ctx, roomserver.Deps{Store: s.rooms, Key: key, Logger: log,
+		Notifier: roomserver.Notifiers{notifier}})
 	if err != nil {
 		return err
 	}
