@@ -11,10 +11,14 @@ import (
 
 	"github.com/concordchat/concord/config"
 	"github.com/concordchat/concord/internal/matrixhttp"
+	"github.com/concordchat/concord/pushserver"
+	"github.com/concordchat/concord/relations"
 	"github.com/concordchat/concord/roomserver"
 	"github.com/concordchat/concord/storage/accounts"
+	"github.com/concordchat/concord/storage/directory"
 	"github.com/concordchat/concord/storage/filters"
 	"github.com/concordchat/concord/storage/rooms"
+	"github.com/concordchat/concord/storage/search"
 	"github.com/concordchat/concord/syncapi"
 )
 
@@ -26,7 +30,18 @@ type Deps struct {
 	Rooms    *roomserver.RoomServer
 	// RoomStore is read-only access to room history for /messages, /members.
 	RoomStore *rooms.Store
+	// Directory holds the published room directory and content reports.
+	Directory *directory.Store
 	Sync      *syncapi.API
+	// Relations serves /relations and /threads and annotates served events
+	// (bundled aggregations, redacted_because); Search is the full-text
+	// index behind /search. Without them those endpoints are not mounted.
+	Relations *relations.Service
+	Search    *search.Store
+	// PushRules and PushInbox serve /pushrules and /notifications; without
+	// them those endpoints are not mounted.
+	PushRules *pushserver.Rules
+	PushInbox *pushserver.Inbox
 	Logger    *zap.Logger
 	Now       func() time.Time
 	// BcryptCost is the cost of new password hashes; 0 means
@@ -92,6 +107,11 @@ func (a *API) routes() []route {
 	rs = append(rs, a.discoveryRoutes()...)
 	rs = append(rs, a.accountRoutes()...)
 	rs = append(rs, a.roomRoutes()...)
+	rs = append(rs, a.historyRoutes()...)
+	rs = append(rs, a.ephemeralRoutes()...)
+	rs = append(rs, a.directoryRoutes()...)
+	rs = append(rs, a.tokenRoutes()...)
+	rs = append(rs, a.pushRoutes()...)
 	return rs
 }
 
@@ -101,6 +121,9 @@ func (a *API) Register(r *gin.Engine) {
 		handlers := []gin.HandlerFunc{}
 		if rt.auth != authNone {
 			handlers = append(handlers, a.authenticate(rt.auth))
+		}
+		if gate := guestGate(rt); gate != nil {
+			handlers = append(handlers, gate)
 		}
 		if rt.limited && a.limiter != nil {
 			handlers = append(handlers, a.limiter.Middleware(rateKey))

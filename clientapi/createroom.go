@@ -127,6 +127,12 @@ func (a *API) createRoom(c *gin.Context) {
 			return
 		}
 	}
+	if req.Visibility == "public" && a.deps.Directory != nil {
+		if err := a.deps.Directory.SetPublished(c.Request.Context(), roomID, true, s.UserID, a.deps.Now().UnixMilli()); err != nil {
+			matrixhttp.Fail(c, err)
+			return
+		}
+	}
 	matrixhttp.Respond(c, http.StatusOK, gin.H{"room_id": roomID})
 }
 

@@ -42,7 +42,12 @@ func (a *API) getEvent(c *gin.Context) {
 		matrixhttp.Fail(c, err)
 		return
 	}
-	matrixhttp.Respond(c, http.StatusOK, syncapi.FormatEvent(evs[0].Event, true, a.deps.Now()))
+	served := []syncapi.ClientEvent{syncapi.FormatEvent(evs[0].Event, true, a.deps.Now())}
+	if err := a.annotate(ctx, mustSession(c).UserID, served); err != nil {
+		matrixhttp.Fail(c, err)
+		return
+	}
+	matrixhttp.Respond(c, http.StatusOK, served[0])
 }
 
 type messagesResp struct {
@@ -124,6 +129,10 @@ func (a *API) messages(c *gin.Context) {
 	if next >= 0 {
 		resp.End = syncapi.Token{Room: next}.String()
 	}
+	if err := a.annotate(ctx, s.UserID, resp.Chunk); err != nil {
+		matrixhttp.Fail(c, err)
+		return
+	}
 	matrixhttp.Respond(c, http.StatusOK, resp)
 }
 
@@ -201,8 +210,8 @@ func (a *API) members(c *gin.Context) {
 }
 
 type joinedMember struct {
-	DisplayName *string `json:"display_name"`
-	AvatarURL   *string `json:"avatar_url"`
+	DisplayName *string `json:"display_name,omitempty"`
+	AvatarURL   *string `json:"avatar_url,omitempty"`
 }
 
 // joinedMembers implements GET /rooms/{roomId}/joined_members (members only).

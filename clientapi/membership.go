@@ -64,6 +64,19 @@ func (r membershipReq) extra() map[string]any {
 // sendMember sends an m.room.member event about target and answers {} or {room_id}.
 func (a *API) sendMember(c *gin.Context, roomID, target, membership string, extra map[string]any, respondRoomID bool) {
 	s := mustSession(c)
+	if s.IsGuest && membership == event.Join && target == s.UserID {
+		if err := a.checkGuestJoin(c.Request.Context(), roomID); err != nil {
+			matrixhttp.Fail(c, err)
+			return
+		}
+	}
+	if membership == event.Join && target == s.UserID {
+		var err error
+		if extra, err = a.authoriseRestrictedJoin(c.Request.Context(), roomID, target, extra); err != nil {
+			matrixhttp.Fail(c, err)
+			return
+		}
+	}
 	localpart := ""
 	if u, err := mxid.ParseUserID(target); err == nil && u.Domain == a.deps.Config.ServerName {
 		localpart = u.Localpart

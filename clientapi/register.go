@@ -34,6 +34,9 @@ type registerRequest struct {
 	InhibitLogin             bool     `json:"inhibit_login"`
 	RefreshToken             bool     `json:"refresh_token"`
 	Type                     string   `json:"type"` // m.login.application_service
+	// GuestAccessToken upgrades that guest to a full account (module
+	// "Guest Access"); see guests.go.
+	GuestAccessToken string `json:"guest_access_token"`
 }
 
 type registerResponse struct {
@@ -45,14 +48,15 @@ type registerResponse struct {
 	ExpiresInMS  int64  `json:"expires_in_ms,omitempty"`
 }
 
-// register answers POST /register for kind=user. The checks that do not
+// register answers POST /register: kind=guest in registerGuest, kind=user
+// here (also a guest's upgrade to a full account). The checks that do not
 // need authentication (registration open, username free and valid, device
 // fields) come before user-interactive authentication, as the spec asks.
 func (a *API) register(c *gin.Context) {
 	switch kind := c.DefaultQuery("kind", "user"); kind {
 	case "user":
 	case "guest":
-		matrixhttp.Fail(c, matrixhttp.GuestAccessForbidden("Guest access is disabled"))
+		a.registerGuest(c)
 		return
 	default:
 		matrixhttp.Fail(c, matrixhttp.InvalidParam("Unknown kind %q", kind))
@@ -73,8 +77,13 @@ func (a *API) register(c *gin.Context) {
 		matrixhttp.Fail(c, err)
 		return
 	}
-	var localpart string
-	if req.Username != "" {
+	var localpart, guest string // guest: the localpart of a guest to upgrade
+	if req.GuestAccessToken != "" {
+		if guest, err = a.guestToUpgrade(ctx, req.GuestAccessToken, req.Username); err != nil {
+			matrixhttp.Fail(c, err)
+			return
+		}
+	} else if req.Username != "" {
 		if localpart, err = a.checkNewUsername(ctx, req.Username); err != nil {
 			matrixhttp.Fail(c, err)
 			return
@@ -96,7 +105,11 @@ func (a *API) register(c *gin.Context) {
 		failAuth(c, err)
 		return
 	}
-	localpart, err = a.createAccount(ctx, localpart, req.Password)
+	if guest != "" {
+		localpart, err = guest, a.upgradeGuest(ctx, guest, req.Password)
+	} else {
+		localpart, err = a.createAccount(ctx, localpart, req.Password)
+	}
 	if err != nil {
 		a.uiaAbort(ctx, sess, true)
 		matrixhttp.Fail(c, err)
@@ -180,27 +193,22 @@ func (a *API) checkNewUsername(ctx context.Context, username string) (string, er
 // random one. It returns the localpart.
 //
 // Concord's bootstrap rule: the first account registered through /register
-// on a server without any account becomes a server admin. A new server
-// refuses open registration but creates a single-use registration token on
-// first start, so its operator registers the first account, the admin, with
-// any client. The check and the creation are serialised within this
-// process; servers sharing one database must not race their first
+// on a server without any full (non-guest) account becomes a server admin. A
+// new server refuses open registration but creates a single-use registration
+// token on first start, so its operator registers the first account, the
+// admin, with any client. The check and the creation are serialised within
+// this process; servers sharing one database must not race their first
 // registrations.
 func (a *API) createAccount(ctx context.Context, localpart, password string) (string, error) {
 	hash, err := a.passwords.hash(password)
 	if err != nil {
 		return "", err
 	}
-	admin := false
-	if !a.hasUsers.Load() {
-		a.firstUser.Lock()
-		defer a.firstUser.Unlock()
-		n, err := a.deps.Accounts.CountUsers(ctx)
-		if err != nil {
-			return "", err
-		}
-		admin = n == 0
+	admin, unlock, err := a.claimFirstAdmin(ctx)
+	if err != nil {
+		return "", err
 	}
+	defer unlock()
 	if localpart != "" {
 		// As in Synapse, the displayname starts as the localpart.
 		_, err = a.deps.Accounts.CreateUser(ctx, accounts.NewUser{
@@ -220,6 +228,22 @@ func (a *API) createAccount(ctx context.Context, localpart, password string) (st
 		a.log.Info("first account of the server registered: it is a server admin", zap.String("localpart", localpart))
 	}
 	return localpart, nil
+}
+
+// claimFirstAdmin reports whether the full account about to be made is the
+// server's first (guests do not count), and so its admin. unlock must be
+// called once that account exists: until then other registrations wait.
+func (a *API) claimFirstAdmin(ctx context.Context) (admin bool, unlock func(), err error) {
+	if a.hasUsers.Load() {
+		return false, func() {}, nil
+	}
+	a.firstUser.Lock()
+	n, err := a.deps.Accounts.CountFullUsers(ctx)
+	if err != nil {
+		a.firstUser.Unlock()
+		return false, nil, err
+	}
+	return n == 0, a.firstUser.Unlock, nil
 }
 
 // createRandomUser creates u under a random localpart of a-z and 2-7.

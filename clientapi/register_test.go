@@ -113,7 +113,7 @@ func TestRegisterErrors(t *testing.T) {
 			status      int
 			errcode     string
 		}{
-			{"guest", "?kind=guest", `{}`, 403, "M_GUEST_ACCESS_FORBIDDEN"},
+			{"guest, guests disabled", "?kind=guest", `{}`, 403, "M_FORBIDDEN"},
 			{"unknown kind", "?kind=admin", `{}`, 400, "M_INVALID_PARAM"},
 			{"invalid characters", "", map[string]any{"username": "al ice", "password": "x"}, 400, "M_INVALID_USERNAME"},
 			{"colon", "", map[string]any{"username": "a:b", "password": "x"}, 400, "M_INVALID_USERNAME"},

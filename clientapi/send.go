@@ -7,8 +7,10 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/tidwall/gjson"
 
 	"github.com/concordchat/concord/internal/matrixhttp"
 	"github.com/concordchat/concord/roomserver"
@@ -59,6 +61,13 @@ func (a *API) sendEvent(c *gin.Context) {
 		matrixhttp.Fail(c, matrixhttp.InvalidParam("Invalid event type"))
 		return
 	}
+	if target := gjson.GetBytes(content, "redacts"); typ == event.TypeRedaction && target.Type == gjson.String {
+		// A redaction sent as an event (v11+ rooms) obeys the redact rules.
+		if err := a.checkRedaction(c, roomID, s.UserID, target.Str); err != nil {
+			matrixhttp.Fail(c, err)
+			return
+		}
+	}
 	out, err := a.deps.Rooms.Send(c.Request.Context(), roomID, roomserver.Proposal{Type: typ, Sender: s.UserID,
 		Content: content, DeviceID: s.DeviceID, TxnID: c.Param("txnId")})
 	if err != nil {
@@ -73,7 +82,8 @@ type redactReq struct {
 }
 
 // redact implements PUT /rooms/{roomId}/redact/{eventId}/{txnId}. A user may
-// redact their own events, or others' with the redact power level.
+// redact their own events (within rooms.redaction_window), or any event with
+// the redact power level.
 func (a *API) redact(c *gin.Context) {
 	roomID, ok := roomIDParam(c)
 	if !ok {
@@ -87,20 +97,9 @@ func (a *API) redact(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	targetID := c.Param("eventId")
-	evs, err := a.deps.RoomStore.EventsByID(ctx, []string{targetID})
-	if err != nil {
+	if err := a.checkRedaction(c, roomID, s.UserID, targetID); err != nil {
 		matrixhttp.Fail(c, err)
 		return
-	}
-	if len(evs) == 0 || evs[0].Event.RoomID() != roomID {
-		matrixhttp.Fail(c, matrixhttp.NotFound("Event not found"))
-		return
-	}
-	if evs[0].Event.Sender() != s.UserID {
-		if err := a.requirePower(c, roomID, s.UserID, func(pl *auth.PowerLevels) int64 { return pl.Redact }); err != nil {
-			matrixhttp.Fail(c, err)
-			return
-		}
 	}
 	content, _ := json.Marshal(req)
 	out, err := a.deps.Rooms.Send(ctx, roomID, roomserver.Proposal{Type: event.TypeRedaction, Sender: s.UserID,
@@ -111,6 +110,33 @@ func (a *API) redact(c *gin.Context) {
 	}
 	matrixhttp.Respond(c, http.StatusOK, gin.H{"event_id": out.Event.ID()})
 }
+
+// checkRedaction decides whether user may redact targetID: their own event
+// within rooms.redaction_window of its sending (no limit when 0), any event
+// of the room with the redact power level.
+func (a *API) checkRedaction(c *gin.Context, roomID, user, targetID string) error {
+	evs, err := a.deps.RoomStore.EventsByID(c.Request.Context(), []string{targetID})
+	if err != nil {
+		return err
+	}
+	if len(evs) == 0 || evs[0].Event.RoomID() != roomID {
+		return matrixhttp.NotFound("Event not found")
+	}
+	target := evs[0].Event
+	own := target.Sender() == user
+	window := a.deps.Config.Rooms.RedactionWindowDuration()
+	if own && (window == 0 || a.deps.Now().Sub(time.UnixMilli(target.OriginServerTS())) <= window) {
+		return nil
+	}
+	err = a.requirePower(c, roomID, user, func(pl *auth.PowerLevels) int64 { return pl.Redact })
+	if errors.Is(err, errNoPower) && own {
+		return matrixhttp.Forbidden("Your own events may only be redacted within %s of sending them", window)
+	}
+	return err
+}
+
+// errNoPower is the M_FORBIDDEN of requirePower for a too low power level.
+var errNoPower = matrixhttp.Forbidden("You do not have permission to do that")
 
 // requirePower checks the user's power level against the level level picks.
 func (a *API) requirePower(c *gin.Context, roomID, user string, level func(*auth.PowerLevels) int64) error {
@@ -132,7 +158,7 @@ func (a *API) requirePower(c *gin.Context, roomID, user string, level func(*auth
 		return matrixhttp.Forbidden("You are not in this room")
 	}
 	if auth.UserPowerLevel(v.Version(), provider, user) < level(auth.RoomPowerLevels(provider)) {
-		return matrixhttp.Forbidden("You do not have permission to do that")
+		return errNoPower
 	}
 	return nil
 }

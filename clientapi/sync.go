@@ -28,6 +28,13 @@ func (a *API) sync(c *gin.Context) {
 		}
 		req.Timeout = min(time.Duration(ms)*time.Millisecond, maxSyncTimeout)
 	}
+	switch p := c.Query("set_presence"); p {
+	case "", "online", "unavailable", "offline":
+		req.SetPresence = p
+	default:
+		matrixhttp.Fail(c, matrixhttp.InvalidParam("set_presence must be online, unavailable or offline"))
+		return
+	}
 	if f := c.Query("filter"); f != "" {
 		raw := []byte(f)
 		if !strings.HasPrefix(strings.TrimSpace(f), "{") {

@@ -7,7 +7,8 @@ import (
 	"github.com/concordchat/concord/syncapi"
 )
 
-// visibility returns a history visibility checker for the caller.
+// visibility returns a history visibility checker for the caller, which
+// also hides the non-state events of the users the caller ignores.
 func (a *API) visibility(ctx context.Context, userID string) (*syncapi.Visibility, map[string]rooms.Membership, error) {
 	ms, err := a.deps.RoomStore.MembershipsOf(ctx, userID)
 	if err != nil {
@@ -19,5 +20,11 @@ func (a *API) visibility(ctx context.Context, userID string) (*syncapi.Visibilit
 		current[m.RoomID] = m.Membership
 		byRoom[m.RoomID] = m
 	}
-	return syncapi.NewVisibility(a.deps.RoomStore, userID, current), byRoom, nil
+	vis := syncapi.NewVisibility(a.deps.RoomStore, userID, current)
+	ignored, err := a.deps.Sync.IgnoredUsers(ctx, userID)
+	if err != nil {
+		return nil, nil, err
+	}
+	vis.SetIgnored(ignored)
+	return vis, byRoom, nil
 }

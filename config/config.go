@@ -3,6 +3,7 @@ package config
 import (
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Config is the whole configuration tree of one Concord server.
@@ -19,6 +20,7 @@ type Config struct {
 	Federation     FederationConfig   `mapstructure:"federation" doc:"Talking to other Matrix servers."`
 	RateLimit      RateLimitConfig    `mapstructure:"ratelimit" doc:"Per-client request rate limiting."`
 	Rooms          RoomsConfig        `mapstructure:"rooms" doc:"Room defaults."`
+	Presence       PresenceConfig     `mapstructure:"presence" doc:"Presence: the online status users share with those in their rooms."`
 	Log            LogConfig          `mapstructure:"log" doc:"Logging."`
 }
 
@@ -52,6 +54,7 @@ type RegistrationConfig struct {
 	Enabled      bool   `mapstructure:"enabled" doc:"Whether clients may register accounts through /register."`
 	RequireToken bool   `mapstructure:"require_token" doc:"Whether open registration needs a registration token (m.login.registration_token), managed through the admin API."`
 	SharedSecret string `mapstructure:"shared_secret" doc:"Secret for the shared-secret admin registration API. Empty disables that API."`
+	AllowGuests  bool   `mapstructure:"allow_guests" doc:"Whether clients may register guest accounts (/register?kind=guest), which may only use the endpoints the spec allows guests and join rooms whose m.room.guest_access is can_join."`
 }
 
 // AppServiceConfig lists application service registrations.
@@ -75,6 +78,23 @@ type RateLimitConfig struct {
 // RoomsConfig holds room defaults.
 type RoomsConfig struct {
 	DefaultVersion string `mapstructure:"default_version" doc:"Room version for new rooms when the client does not ask for one: \"1\" to \"12\"."`
+	// RedactionWindow is parsed by RedactionWindowDuration.
+	RedactionWindow string `mapstructure:"redaction_window" doc:"How long after sending users without the room's redact power level may still redact their own events, as a Go duration (\"15m\", \"24h\"). \"0s\" means no limit."`
+}
+
+// RedactionWindowDuration returns rooms.redaction_window (0: no limit; an
+// invalid value, which Validate reports, counts as no limit).
+func (r RoomsConfig) RedactionWindowDuration() time.Duration {
+	d, err := time.ParseDuration(r.RedactionWindow)
+	if err != nil || d < 0 {
+		return 0
+	}
+	return d
+}
+
+// PresenceConfig configures presence.
+type PresenceConfig struct {
+	Enabled bool `mapstructure:"enabled" doc:"Whether the server tracks presence and shares it in /sync. When false, PUT and GET /presence/{userId}/status answer M_FORBIDDEN and /sync sends no presence."`
 }
 
 // LogConfig configures logging.
@@ -99,7 +119,8 @@ func Defaults() Config {
 		AppService:   AppServiceConfig{ConfigFiles: []string{}},
 		Federation:   FederationConfig{Enabled: true},
 		RateLimit:    RateLimitConfig{Enabled: true, PerSecond: 10, Burst: 50},
-		Rooms:        RoomsConfig{DefaultVersion: "12"},
+		Rooms:        RoomsConfig{DefaultVersion: "12", RedactionWindow: "0s"},
+		Presence:     PresenceConfig{Enabled: true},
 		Log:          LogConfig{Level: "info", Format: "json"},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Issue is one problem with one key.
@@ -99,6 +100,9 @@ func (c Config) Validate() error {
 	if n, err := strconv.Atoi(c.Rooms.DefaultVersion); err != nil || n < 1 || n > 12 ||
 		strconv.Itoa(n) != c.Rooms.DefaultVersion {
 		bad("rooms.default_version", "must be one of \"1\" to \"12\", got %q", c.Rooms.DefaultVersion)
+	}
+	if d, err := time.ParseDuration(c.Rooms.RedactionWindow); err != nil || d < 0 {
+		bad("rooms.redaction_window", "must be a duration of zero or more such as \"0s\", \"15m\" or \"24h\", got %q", c.Rooms.RedactionWindow)
 	}
 
 	if !validLogLevels[c.Log.Level] {

@@ -17,6 +17,7 @@ type committed struct {
 	snapshot  int64
 	chainLen  int
 	stateNIDs map[event.StateKey]int64
+	redacted  []stateEntry // stored events replaced by their redacted form
 }
 
 // commit stores a batch of accepted local events, then updates the hot
@@ -53,6 +54,7 @@ func (rs *RoomServer) writeBatch(ctx context.Context, w *rooms.Writer, r *room, 
 		}
 	}
 	batchNIDs := make(map[string]int64, len(b.events))
+	idx := rs.newIndexer(w, b, &res)
 	for i, e := range b.events {
 		authNIDs := make([]int64, 0, len(e.AuthEvents()))
 		for _, id := range e.AuthEvents() {
@@ -71,6 +73,9 @@ func (rs *RoomServer) writeBatch(ctx context.Context, w *rooms.Writer, r *room, 
 		}
 		batchNIDs[e.ID()] = nid
 		res.nids = append(res.nids, nid)
+		if err := idx.index(ctx, i, nid, first+int64(i)); err != nil {
+			return res, err
+		}
 		if e.IsState() {
 			res.stateNIDs[e.Key()] = nid
 			if err := rs.snapshotAfter(ctx, w, r, &res, e.Key(), nid); err != nil {
@@ -135,6 +140,12 @@ func (rs *RoomServer) apply(r *room, b *batch, res committed, first int64) []Out
 			r.setState(e.Key(), stateEntry{nid: nid, ev: e})
 		}
 		outs[i] = Output{RoomID: r.id, Event: e, StreamPos: first + int64(i), StateChanged: e.IsState()}
+	}
+	for _, x := range res.redacted {
+		rs.events.Add(x.nid, x.ev)
+		if cur, ok := r.state[x.ev.Key()]; ok && x.ev.IsState() && cur.nid == x.nid {
+			r.setState(x.ev.Key(), x)
+		}
 	}
 	last := len(b.events) - 1
 	r.extremities = []stateEntry{{nid: res.nids[last], ev: b.events[last]}}

@@ -51,7 +51,11 @@
 //	            INTEGER PRIMARY KEY AUTOINCREMENT on SQLite
 //	            (a whole column definition: "id {{SERIAL}},")
 //
-// Any other {{NAME}} is an error. A database whose schema is newer than the
+// Any other {{NAME}} is an error. Where a statement has no common form (a
+// full-text index: PostgreSQL tsvector with GIN, SQLite FTS5) a line
+// "-- engine: postgres" or "-- engine: sqlite" starts text that only that
+// engine runs, up to the next engine line; "-- engine: all" returns to text
+// both run. A database whose schema is newer than the
 // running binary is refused. On PostgreSQL each migration takes a
 // transaction-scoped advisory lock, so several servers starting at once apply
 // each migration exactly once. Never edit a released migration: add a new one.

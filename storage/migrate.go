@@ -80,9 +80,42 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 
 var placeholder = regexp.MustCompile(`\{\{\s*([A-Za-z_]*)\s*\}\}`)
 
-// renderMigration substitutes the dialect's column types for the
-// {{PLACEHOLDERS}} of a migration's text.
+// engineLine marks the start of a section of a migration's text that only
+// one engine runs ("-- engine: postgres", "-- engine: sqlite"), or the
+// return to text that both run ("-- engine: all").
+var engineLine = regexp.MustCompile(`(?m)^--\s*engine:\s*(\S*)\s*$`)
+
+// engineSections keeps the parts of text meant for the engine named name.
+func engineSections(text, name string) (string, error) {
+	marks := engineLine.FindAllStringSubmatchIndex(text, -1)
+	if len(marks) == 0 {
+		return text, nil
+	}
+	var b strings.Builder
+	b.WriteString(text[:marks[0][0]])
+	for i, m := range marks {
+		end := len(text)
+		if i+1 < len(marks) {
+			end = marks[i+1][0]
+		}
+		switch engine := text[m[2]:m[3]]; engine {
+		case "all", name:
+			b.WriteString(text[m[1]:end])
+		case EngineSQLite, EnginePostgres:
+		default:
+			return "", fmt.Errorf("unknown engine %q in an engine line", engine)
+		}
+	}
+	return b.String(), nil
+}
+
+// renderMigration keeps the sections of a migration's text meant for the
+// dialect's engine and substitutes its column types for the {{PLACEHOLDERS}}.
 func renderMigration(text string, d Dialect) (string, error) {
+	text, err := engineSections(text, d.Name())
+	if err != nil {
+		return "", err
+	}
 	types := d.migrationTypes()
 	var unknown []string
 	out := placeholder.ReplaceAllStringFunc(text, func(m string) string {

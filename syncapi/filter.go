@@ -10,7 +10,9 @@ import (
 // Filter is the part of a Matrix filter that /sync and /messages apply
 // (client-server API, "Filtering").
 type Filter struct {
-	Room RoomFilter `json:"room"`
+	Room        RoomFilter  `json:"room"`
+	Presence    EventFilter `json:"presence"`
+	AccountData EventFilter `json:"account_data"`
 }
 
 // RoomFilter filters rooms and their sections.
@@ -20,6 +22,8 @@ type RoomFilter struct {
 	IncludeLeave bool        `json:"include_leave,omitempty"`
 	Timeline     EventFilter `json:"timeline"`
 	State        EventFilter `json:"state"`
+	Ephemeral    EventFilter `json:"ephemeral"`
+	AccountData  EventFilter `json:"account_data"`
 }
 
 // EventFilter filters one list of events.
@@ -31,6 +35,9 @@ type EventFilter struct {
 	NotSenders              []string  `json:"not_senders,omitempty"`
 	LazyLoadMembers         bool      `json:"lazy_load_members,omitempty"`
 	IncludeRedundantMembers bool      `json:"include_redundant_members,omitempty"`
+	// UnreadThreadNotifications (room.timeline) asks /sync for per-thread
+	// notification counts.
+	UnreadThreadNotifications bool `json:"unread_thread_notifications,omitempty"`
 }
 
 // DefaultTimelineLimit is the timeline length when a filter sets none.
@@ -79,21 +86,21 @@ func (rf RoomFilter) RoomAllowed(roomID string) bool {
 
 // Allows applies types, not_types, senders and not_senders to one event.
 // Types may end in '*' as a wildcard.
-func (ef EventFilter) Allows(e *event.Event) bool {
+func (ef EventFilter) Allows(e *event.Event) bool { return ef.AllowsTypeSender(e.Type(), e.Sender()) }
+
+// AllowsTypeSender applies the filter to an event of type typ sent by
+// sender; sender "" skips the sender checks (events without a sender, such
+// as account data and ephemeral room events).
+func (ef EventFilter) AllowsTypeSender(typ, sender string) bool {
 	for _, t := range ef.NotTypes {
-		if typeMatch(t, e.Type()) {
-			return false
-		}
-	}
-	for _, s := range ef.NotSenders {
-		if s == e.Sender() {
+		if typeMatch(t, typ) {
 			return false
 		}
 	}
 	if ef.Types != nil {
 		ok := false
 		for _, t := range *ef.Types {
-			if typeMatch(t, e.Type()) {
+			if typeMatch(t, typ) {
 				ok = true
 				break
 			}
@@ -102,9 +109,17 @@ func (ef EventFilter) Allows(e *event.Event) bool {
 			return false
 		}
 	}
+	if sender == "" {
+		return true
+	}
+	for _, s := range ef.NotSenders {
+		if s == sender {
+			return false
+		}
+	}
 	if ef.Senders != nil {
 		for _, s := range *ef.Senders {
-			if s == e.Sender() {
+			if s == sender {
 				return true
 			}
 		}

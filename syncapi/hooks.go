@@ -4,10 +4,14 @@ import "context"
 
 // UnreadCounts are a room's notification counts for one user.
 type UnreadCounts struct {
+	// NotificationCount and HighlightCount cover the whole room, threads
+	// included: unread_notifications for clients without thread support.
 	NotificationCount int
 	HighlightCount    int
 	// Threads holds per-thread counts (thread root event ID → counts) for
-	// clients that asked for unread_thread_notifications.
+	// clients that asked for unread_thread_notifications; only threads with
+	// unread notifications appear. The main timeline's counts (their
+	// unread_notifications) are the totals minus the threads'.
 	Threads map[string]UnreadCounts
 }
 

@@ -57,6 +57,9 @@ type JoinedRoom struct {
 	Ephemeral           EventList      `json:"ephemeral"`
 	Summary             Summary        `json:"summary"`
 	UnreadNotifications map[string]int `json:"unread_notifications"`
+	// UnreadThreadNotifications: thread root → counts, for filters with
+	// room.timeline.unread_thread_notifications.
+	UnreadThreadNotifications map[string]map[string]int `json:"unread_thread_notifications,omitempty"`
 }
 
 // InvitedRoom is one entry of rooms.invite (and rooms.knock).
@@ -85,5 +88,6 @@ func newResponse() *Response {
 // empty reports whether the response carries nothing for the client.
 func (r *Response) empty() bool {
 	return len(r.Rooms.Join) == 0 && len(r.Rooms.Invite) == 0 && len(r.Rooms.Leave) == 0 &&
-		len(r.Rooms.Knock) == 0 && len(r.AccountData.Events) == 0 && len(r.ToDevice.Events) == 0
+		len(r.Rooms.Knock) == 0 && len(r.AccountData.Events) == 0 && len(r.Presence.Events) == 0 &&
+		len(r.ToDevice.Events) == 0
 }

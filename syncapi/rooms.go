@@ -30,14 +30,57 @@ func (b *builder) joined(ctx context.Context, m rooms.Membership, after, upTo in
 	if err := b.annotate(ctx, jr.Timeline.Events, jr.State.Events); err != nil {
 		return nil, err
 	}
-	if u := b.a.deps.Unread; u != nil {
-		counts, err := u.UnreadCounts(ctx, b.req.UserID, []string{m.RoomID})
-		if err != nil {
-			return nil, err
-		}
-		c := counts[m.RoomID]
-		jr.UnreadNotifications = map[string]int{"notification_count": c.NotificationCount, "highlight_count": c.HighlightCount}
+	if err := b.unread(ctx, m.RoomID, jr); err != nil {
+		return nil, err
 	}
+	return jr, nil
+}
+
+// unread fills in the room's notification counts, when there is a counter.
+func (b *builder) unread(ctx context.Context, roomID string, jr *JoinedRoom) error {
+	u := b.a.deps.Unread
+	if u == nil {
+		return nil
+	}
+	counts, err := u.UnreadCounts(ctx, b.req.UserID, []string{roomID})
+	if err != nil {
+		return err
+	}
+	c := counts[roomID]
+	if !b.req.Filter.Room.Timeline.UnreadThreadNotifications {
+		jr.UnreadNotifications = map[string]int{"notification_count": c.NotificationCount, "highlight_count": c.HighlightCount}
+		return nil
+	}
+	// Per thread: the room's counts are then the main timeline's only.
+	mainN, mainH := c.NotificationCount, c.HighlightCount
+	for root, tc := range c.Threads {
+		mainN, mainH = mainN-tc.NotificationCount, mainH-tc.HighlightCount
+		if tc.NotificationCount == 0 && tc.HighlightCount == 0 {
+			continue
+		}
+		if jr.UnreadThreadNotifications == nil {
+			jr.UnreadThreadNotifications = map[string]map[string]int{}
+		}
+		jr.UnreadThreadNotifications[root] = map[string]int{"notification_count": tc.NotificationCount, "highlight_count": tc.HighlightCount}
+	}
+	jr.UnreadNotifications = map[string]int{"notification_count": max(mainN, 0), "highlight_count": max(mainH, 0)}
+	return nil
+}
+
+// joinedEntry returns the rooms.join entry of a room, adding one with an
+// empty timeline when the room has no new events (only ephemeral events or
+// account data).
+func (b *builder) joinedEntry(ctx context.Context, resp *Response, roomID string) (*JoinedRoom, error) {
+	if jr := resp.Rooms.Join[roomID]; jr != nil {
+		return jr, nil
+	}
+	jr := &JoinedRoom{Timeline: Timeline{Events: []ClientEvent{}, PrevBatch: Token{Room: b.pos}.String()},
+		State: StateSection{Events: []ClientEvent{}}, AccountData: EventList{Events: []any{}},
+		Ephemeral: EventList{Events: []any{}}, UnreadNotifications: map[string]int{}}
+	if err := b.unread(ctx, roomID, jr); err != nil {
+		return nil, err
+	}
+	resp.Rooms.Join[roomID] = jr
 	return jr, nil
 }
 
@@ -81,7 +124,8 @@ var inviteStateKeys = []event.StateKey{
 	{Type: "m.room.canonical_alias"}, {Type: "m.room.encryption"}, {Type: "m.room.topic"},
 }
 
-// invited builds a rooms.invite entry with stripped state and the invite.
+// invited builds a rooms.invite entry with stripped state and the invite;
+// nil for an invite from a user the syncing user ignores.
 func (b *builder) invited(ctx context.Context, m rooms.Membership) (*InvitedRoom, error) {
 	current, err := b.a.deps.Store.CurrentState(ctx, m.RoomNID)
 	if err != nil {
@@ -97,6 +141,10 @@ func (b *builder) invited(ctx context.Context, m rooms.Membership) (*InvitedRoom
 	evs, err := b.a.deps.Store.StateEvents(ctx, want)
 	if err != nil {
 		return nil, err
+	}
+	own := evs[event.StateKey{Type: event.TypeMember, StateKey: b.req.UserID}]
+	if own.Event != nil && own.Event.Membership() == event.Invite && b.ignored[own.Event.Sender()] {
+		return nil, nil
 	}
 	ir := &InvitedRoom{}
 	ir.InviteState.Events = []StrippedEvent{}

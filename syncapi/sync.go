@@ -3,11 +3,15 @@ package syncapi
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
 
 	"github.com/concordchat/concord/roomserver/event"
+	"github.com/concordchat/concord/storage/accountdata"
+	"github.com/concordchat/concord/storage/presence"
+	"github.com/concordchat/concord/storage/receipts"
 	"github.com/concordchat/concord/storage/rooms"
 )
 
@@ -22,14 +26,37 @@ type Deps struct {
 	// Unread and Annotator are optional (nil: no counts, no annotations).
 	Unread    UnreadCounter
 	Annotator EventAnnotator
+	// The repositories of the account data, receipt and presence streams.
+	// A stream whose store is nil stays empty and writes to it fail with
+	// ErrNotConfigured.
+	AccountData *accountdata.Store
+	Receipts    *receipts.Store
+	Presence    *presence.Store
+	// ServerName is this server: presence follows the activity of its users
+	// only ("" counts every sender as local).
+	ServerName      string
+	PresenceOptions PresenceOptions
 }
 
-// API computes sync responses.
+// API computes sync responses and owns the streams besides room events:
+// typing, receipts, account data and presence.
 type API struct {
-	deps Deps
+	deps     Deps
+	log      *zap.Logger
+	typing   *typingStreams
+	presence *presenceTracker
+
+	initMu   sync.Mutex
+	inited   bool
+	receipt  *stream
+	account  *stream
+	presPos  *stream
+	rmwMu    sync.Mutex // serialises read-modify-write of account data (m.tag, m.fully_read)
+	stopOnce sync.Once
 }
 
-// New makes the sync API.
+// New makes the sync API. Positions of the database-backed streams are read
+// on first use (or by Start).
 func New(deps Deps) *API {
 	if deps.Logger == nil {
 		deps.Logger = zap.NewNop()
@@ -37,7 +64,71 @@ func New(deps Deps) *API {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	return &API{deps: deps}
+	deps.PresenceOptions = deps.PresenceOptions.withDefaults()
+	a := &API{deps: deps, log: deps.Logger.Named("syncapi")}
+	a.typing = newTypingStreams(func(roomID string) { a.deps.Notifier.wakeJoined(roomID) })
+	a.presence = newPresenceTracker(a)
+	if deps.Notifier != nil {
+		deps.Notifier.observe(a.observe)
+	}
+	return a
+}
+
+// Start reads the stream positions and resumes the presence timeouts of
+// users who were online when the server stopped.
+func (a *API) Start(ctx context.Context) error {
+	if err := a.init(ctx); err != nil {
+		return err
+	}
+	return a.presence.resume(ctx)
+}
+
+// Stop cancels the typing and presence timers and waits for presence
+// writes in progress.
+func (a *API) Stop() {
+	a.stopOnce.Do(func() {
+		a.typing.stop()
+		a.presence.stop()
+	})
+}
+
+// init reads the highest position of each database-backed stream, once.
+func (a *API) init(ctx context.Context) error {
+	a.initMu.Lock()
+	defer a.initMu.Unlock()
+	if a.inited {
+		return nil
+	}
+	maxOf := func(store interface {
+		MaxStreamPos(context.Context) (int64, error)
+	}, isNil bool) (*stream, error) {
+		if isNil {
+			return newStream(0), nil
+		}
+		max, err := store.MaxStreamPos(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return newStream(max), nil
+	}
+	var err error
+	if a.receipt, err = maxOf(a.deps.Receipts, a.deps.Receipts == nil); err != nil {
+		return err
+	}
+	if a.account, err = maxOf(a.deps.AccountData, a.deps.AccountData == nil); err != nil {
+		return err
+	}
+	if a.presPos, err = maxOf(a.deps.Presence, a.deps.Presence == nil); err != nil {
+		return err
+	}
+	a.inited = true
+	return nil
+}
+
+// positions returns the current position of every stream.
+func (a *API) positions() Token {
+	return Token{Room: a.deps.Position(), Typing: a.typing.position(), Receipt: a.receipt.position(),
+		AccountData: a.account.position(), Presence: a.presPos.position()}
 }
 
 // Request is one /sync call.
@@ -48,6 +139,10 @@ type Request struct {
 	Timeout   time.Duration
 	FullState bool
 	Filter    Filter
+	// SetPresence is the set_presence parameter: "" or "online" marks the
+	// user online while syncing, "unavailable" sets them unavailable and
+	// "offline" leaves their presence alone.
+	SetPresence string
 }
 
 // maxIncrementalEvents bounds how many events one incremental sync reads;
@@ -65,24 +160,31 @@ func (a *API) Sync(ctx context.Context, req Request) (*Response, error) {
 			return nil, err
 		}
 	}
+	if err := a.init(ctx); err != nil {
+		return nil, err
+	}
+	n := a.deps.Notifier
+	n.attach(req.UserID)
+	defer n.detach(req.UserID)
+	done, err := a.presence.syncing(ctx, req.UserID, req.SetPresence)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	deadline := a.deps.Now().Add(req.Timeout)
 	for {
+		wake := n.listen(req.UserID)
 		ms, err := a.deps.Store.MembershipsOf(ctx, req.UserID)
 		if err != nil {
 			return nil, err
 		}
-		roomIDs := make([]string, len(ms))
-		for i, m := range ms {
-			roomIDs[i] = m.RoomID
-		}
-		wake := a.deps.Notifier.listen(req.UserID, roomIDs)
-		pos := a.deps.Position()
-		from := min(since.Room, pos)
-		resp, err := a.build(ctx, req, initial, from, pos, ms)
+		n.setRooms(req.UserID, ms)
+		cur := a.positions()
+		resp, err := a.build(ctx, req, initial, since.clamp(cur), cur, ms)
 		if err != nil {
 			return nil, err
 		}
-		resp.NextBatch = Token{Room: pos}.String()
+		resp.NextBatch = cur.String()
 		remaining := deadline.Sub(a.deps.Now())
 		if initial || req.FullState || !resp.empty() || remaining <= 0 {
 			return resp, nil
@@ -94,14 +196,33 @@ func (a *API) Sync(ctx context.Context, req Request) (*Response, error) {
 	}
 }
 
-func (a *API) build(ctx context.Context, req Request, initial bool, since, pos int64, ms []rooms.Membership) (*Response, error) {
+// clamp limits a since token to the current positions. A typing position
+// from the future comes from before a restart (the typing stream lives in
+// memory): the whole typing state is sent again.
+func (t Token) clamp(cur Token) Token {
+	out := Token{Room: min(t.Room, cur.Room), Typing: t.Typing, Receipt: min(t.Receipt, cur.Receipt),
+		AccountData: min(t.AccountData, cur.AccountData), Presence: min(t.Presence, cur.Presence)}
+	if out.Typing > cur.Typing {
+		out.Typing = 0
+	}
+	return out
+}
+
+func (a *API) build(ctx context.Context, req Request, initial bool, from, cur Token, ms []rooms.Membership) (*Response, error) {
 	resp := newResponse()
 	current := make(map[string]string, len(ms))
 	for _, m := range ms {
 		current[m.RoomID] = m.Membership
 	}
-	b := &builder{a: a, req: req, vis: NewVisibility(a.deps.Store, req.UserID, current), pos: pos, now: a.deps.Now()}
-	if initial || req.FullState {
+	ignored, err := a.IgnoredUsers(ctx, req.UserID)
+	if err != nil {
+		return nil, err
+	}
+	vis := NewVisibility(a.deps.Store, req.UserID, current)
+	vis.SetIgnored(ignored)
+	b := &builder{a: a, req: req, vis: vis, pos: cur.Room, from: from, cur: cur, now: a.deps.Now(),
+		full: initial || req.FullState, ignored: ignored, newlyJoined: map[string]bool{}, othersJoined: map[string][]string{}}
+	if b.full {
 		for _, m := range ms {
 			if !req.Filter.Room.RoomAllowed(m.RoomID) {
 				continue
@@ -110,38 +231,57 @@ func (a *API) build(ctx context.Context, req Request, initial bool, since, pos i
 				return nil, err
 			}
 		}
-		return resp, nil
+	} else if err := b.incrementalRooms(ctx, resp, ms); err != nil {
+		return nil, err
 	}
+	if err := b.streams(ctx, resp, ms); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+func (b *builder) incrementalRooms(ctx context.Context, resp *Response, ms []rooms.Membership) error {
 	nids := make([]int64, 0, len(ms))
 	for _, m := range ms {
 		nids = append(nids, m.RoomNID)
 	}
-	evs, err := a.deps.Store.StreamEvents(ctx, nids, since, pos, maxIncrementalEvents)
+	evs, err := b.a.deps.Store.StreamEvents(ctx, nids, b.from.Room, b.pos, maxIncrementalEvents)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	byRoom := map[int64][]rooms.StoredEvent{}
 	for _, se := range evs {
 		byRoom[se.RoomNID] = append(byRoom[se.RoomNID], se)
 	}
 	for _, m := range ms {
-		if len(byRoom[m.RoomNID]) == 0 || !req.Filter.Room.RoomAllowed(m.RoomID) {
+		if len(byRoom[m.RoomNID]) == 0 || !b.req.Filter.Room.RoomAllowed(m.RoomID) {
 			continue
 		}
-		if err := b.incrementalRoom(ctx, resp, m, since, byRoom[m.RoomNID]); err != nil {
-			return nil, err
+		if err := b.incrementalRoom(ctx, resp, m, b.from.Room, byRoom[m.RoomNID]); err != nil {
+			return err
 		}
 	}
-	return resp, nil
+	return nil
 }
 
 // builder holds what one sync computation shares across rooms.
 type builder struct {
-	a   *API
-	req Request
-	vis *Visibility
-	pos int64
-	now time.Time
+	a    *API
+	req  Request
+	vis  *Visibility
+	pos  int64 // room stream position (cur.Room)
+	from Token // the since token, clamped
+	cur  Token // the positions this response reaches
+	now  time.Time
+	full bool // initial sync or full_state
+
+	ignored map[string]bool // users the syncing user ignores
+	// newlyJoined are the rooms the user joined within this sync's window;
+	// they get the whole state of every stream.
+	newlyJoined map[string]bool
+	// othersJoined are users who joined the user's joined rooms within this
+	// sync's window, per room (they now share a room: presence).
+	othersJoined map[string][]string
 }
 
 // fullRoom adds a room with its full state (initial sync or full_state).
@@ -155,7 +295,7 @@ func (b *builder) fullRoom(ctx context.Context, resp *Response, m rooms.Membersh
 		resp.Rooms.Join[m.RoomID] = jr
 	case event.Invite:
 		ir, err := b.invited(ctx, m)
-		if err != nil {
+		if err != nil || ir == nil {
 			return err
 		}
 		resp.Rooms.Invite[m.RoomID] = ir
@@ -183,11 +323,16 @@ func (b *builder) incrementalRoom(ctx context.Context, resp *Response, m rooms.M
 	var firstOwn *rooms.StoredEvent
 	changed := false
 	for i := range evs {
-		if evs[i].Event.Type() == event.TypeMember && evs[i].Event.StateKeyIs(b.req.UserID) {
+		if evs[i].Event.Type() != event.TypeMember || evs[i].Event.StateKey() == nil {
+			continue
+		}
+		if evs[i].Event.StateKeyIs(b.req.UserID) {
 			if firstOwn == nil {
 				firstOwn = &evs[i]
 			}
 			changed = true
+		} else if evs[i].Event.Membership() == event.Join {
+			b.othersJoined[m.RoomID] = append(b.othersJoined[m.RoomID], *evs[i].Event.StateKey())
 		}
 	}
 	switch m.Membership {
@@ -199,6 +344,9 @@ func (b *builder) incrementalRoom(ctx context.Context, resp *Response, m rooms.M
 				return err
 			}
 			newlyJoined = before.membership != event.Join
+		}
+		if newlyJoined {
+			b.newlyJoined[m.RoomID] = true
 		}
 		jr, err := b.joined(ctx, m, since, b.pos, newlyJoined)
 		if err != nil {
@@ -212,7 +360,7 @@ func (b *builder) incrementalRoom(ctx context.Context, resp *Response, m rooms.M
 			return nil
 		}
 		ir, err := b.invited(ctx, m)
-		if err != nil {
+		if err != nil || ir == nil {
 			return err
 		}
 		if m.Membership == event.Invite {

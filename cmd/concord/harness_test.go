@@ -18,6 +18,7 @@ import (
 	"maunium.net/go/mautrix"
 	"maunium.net/go/mautrix/id"
 
+	"github.com/concordchat/concord/internal/spectest"
 	"github.com/concordchat/concord/storage/storagetest"
 )
 
@@ -144,6 +145,8 @@ func (s *testServer) register(t *testing.T, localpart string) *mautrix.Client {
 	t.Helper()
 	cli, err := mautrix.NewClient(s.url, "", "")
 	require.NoError(t, err)
+	// Every response this client receives is checked against the spec's schemas.
+	cli.Client = &http.Client{Transport: spectest.Transport(t, spectest.Find(t), nil)}
 	resp, err := cli.RegisterDummy(context.Background(), &mautrix.ReqRegister[any]{Username: localpart, Password: "pw-" + localpart})
 	require.NoError(t, err)
 	require.Equal(t, id.UserID("@"+localpart+":"+s.name), resp.UserID)

@@ -17,13 +17,23 @@ import (
 
 	"github.com/concordchat/concord/clientapi"
 	"github.com/concordchat/concord/config"
+	"github.com/concordchat/concord/federationapi"
 	"github.com/concordchat/concord/internal/matrixhttp"
+	"github.com/concordchat/concord/pushserver"
+	"github.com/concordchat/concord/relations"
 	"github.com/concordchat/concord/roomserver"
 	"github.com/concordchat/concord/roomserver/signing"
 	"github.com/concordchat/concord/storage"
+	"github.com/concordchat/concord/storage/accountdata"
 	"github.com/concordchat/concord/storage/accounts"
+	"github.com/concordchat/concord/storage/directory"
 	"github.com/concordchat/concord/storage/filters"
+	"github.com/concordchat/concord/storage/presence"
+	"github.com/concordchat/concord/storage/push"
+	"github.com/concordchat/concord/storage/receipts"
+	relstore "github.com/concordchat/concord/storage/relations"
 	"github.com/concordchat/concord/storage/rooms"
+	"github.com/concordchat/concord/storage/search"
 	"github.com/concordchat/concord/syncapi"
 )
 
@@ -84,14 +94,73 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	notifier := syncapi.NewNotifier(0)
-	rs, err := roomserver.New(ctx, roomserver.Deps{Store: s.rooms, Key: key, Logger: log,
-		Notifier: roomserver.Notifiers{notifier}})
+	guests, err := clientapi.NewGuestEvictor(clientapi.GuestEvictorDeps{Accounts: s.accounts, ServerName: cfg.ServerName, Logger: log})
 	if err != nil {
 		return err
 	}
-	syncAPI := syncapi.New(syncapi.Deps{Store: s.rooms, Notifier: notifier, Position: rs.StreamPosition, Logger: log})
+	pushStore, err := push.New(push.Deps{DB: s.db})
+	if err != nil {
+		return err
+	}
+	pushRules, err := pushserver.NewRules(pushserver.RulesDeps{Store: pushStore, Logger: log})
+	if err != nil {
+		return err
+	}
+	pushWorker, err := pushserver.NewWorker(pushserver.WorkerDeps{Rules: pushRules, Store: pushStore, RoomStore: s.rooms,
+		ServerName: cfg.ServerName, Waker: notifier, Logger: log})
+	if err != nil {
+		return err
+	}
+	// The push worker comes first: a /sync woken by an event then finds the
+	// event queued and waits for its notification counts.
+	rs, err := roomserver.New(ctx, roomserver.Deps{Store: s.rooms, Key: key, Logger: log,
+		Notifier: roomserver.Notifiers{pushWorker, notifier, guests}})
+	if err != nil {
+		return err
+	}
+	if err := pushWorker.Start(ctx); err != nil {
+		return err
+	}
+	defer pushWorker.Stop()
+	if err := guests.Start(ctx, rs); err != nil {
+		return err
+	}
+	defer guests.Stop()
+	syncDeps := syncapi.Deps{Store: s.rooms, Notifier: notifier, Position: rs.StreamPosition, Logger: log,
+		ServerName: cfg.ServerName, PresenceOptions: syncapi.PresenceOptions{Disabled: !cfg.Presence.Enabled}}
+	if syncDeps.AccountData, err = accountdata.New(accountdata.Deps{DB: s.db}); err != nil {
+		return err
+	}
+	if syncDeps.Receipts, err = receipts.New(receipts.Deps{DB: s.db}); err != nil {
+		return err
+	}
+	if syncDeps.Presence, err = presence.New(presence.Deps{DB: s.db}); err != nil {
+		return err
+	}
+	pushInbox, err := pushserver.NewInbox(pushserver.InboxDeps{Store: pushStore, RoomStore: s.rooms, Receipts: syncDeps.Receipts,
+		Ignored: pushserver.AccountDataIgnores{Store: syncDeps.AccountData}, Worker: pushWorker, Position: rs.StreamPosition})
+	if err != nil {
+		return err
+	}
+	syncDeps.Unread = pushInbox
+	relSvc, err := relations.New(relations.Deps{Store: relstore.New(s.db), RoomStore: s.rooms,
+		AccountData: syncDeps.AccountData, Logger: log})
+	if err != nil {
+		return err
+	}
+	syncDeps.Annotator = relSvc
+	syncAPI := syncapi.New(syncDeps)
+	if err := syncAPI.Start(ctx); err != nil {
+		return err
+	}
+	defer syncAPI.Stop()
+	dirStore, err := directory.New(directory.Deps{DB: s.db})
+	if err != nil {
+		return err
+	}
 	api, err := clientapi.New(clientapi.Deps{Config: cfg, Accounts: s.accounts, Rooms: rs, RoomStore: s.rooms,
-		Filters: s.filters, Sync: syncAPI, Logger: log})
+		Filters: s.filters, Sync: syncAPI, Directory: dirStore, PushRules: pushRules, PushInbox: pushInbox,
+		Relations: relSvc, Search: search.New(s.db), Logger: log})
 	if err != nil {
 		return err
 	}
@@ -101,6 +170,11 @@ func run(ctx context.Context, args []string) error {
 	metrics := newMetrics()
 	engine := newEngine(log, metrics)
 	api.Register(engine)
+	fedAPI, err := federationapi.New(federationapi.Deps{ServerName: cfg.ServerName, OpenID: s.accounts, Logger: log})
+	if err != nil {
+		return err
+	}
+	fedAPI.Register(engine) // on the client listener until the federation listener exists
 	servers := []*http.Server{{Addr: cfg.Listen.Client, Handler: engine, ReadHeaderTimeout: 10 * time.Second}}
 	if cfg.Listen.Metrics != "" {
 		servers = append(servers, &http.Server{Addr: cfg.Listen.Metrics, Handler: metrics.handler(), ReadHeaderTimeout: 10 * time.Second})
@@ -190,9 +264,9 @@ func loadOrCreateKey(cfg config.Config) (signing.Key, error) {
 }
 
 // bootstrapToken prints a single-use registration token for the first
-// (admin) user when the server has no users yet.
+// (admin) user when the server has no users yet (guests do not count).
 func bootstrapToken(ctx context.Context, cfg config.Config, acc *accounts.Store) error {
-	n, err := acc.CountUsers(ctx)
+	n, err := acc.CountFullUsers(ctx)
 	if err != nil || n > 0 {
 		return err
 	}
