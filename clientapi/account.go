@@ -117,5 +117,6 @@ func (a *API) deactivate(c *gin.Context) {
 		return
 	}
 	a.uiaFinish(sess)
+	a.leaveAllRooms(ctx, s.UserID)
 	matrixhttp.Respond(c, http.StatusOK, deactivateResponse{IDServerUnbindResult: "success"})
 }

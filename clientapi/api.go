@@ -55,6 +55,7 @@ type API struct {
 	log     *zap.Logger
 	limiter *matrixhttp.RateLimiter
 	uia     *uiaSessions
+	seen    lastSeen
 
 	passwords *passwordHasher
 	nonces    *nonceStore // shared-secret registration

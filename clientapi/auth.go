@@ -82,6 +82,7 @@ func (a *API) authenticate(mode authMode) gin.HandlerFunc {
 			matrixhttp.Fail(c, matrixhttp.Forbidden("You are not a server admin"))
 			return
 		}
+		a.touchDevice(c, s.Localpart, s.DeviceID)
 		c.Set(sessionKey, Session{UserID: a.userID(s.Localpart), Localpart: s.Localpart, DeviceID: s.DeviceID,
 			IsGuest: s.IsGuest, IsAdmin: s.IsAdmin, AccessToken: tok})
 		c.Next()

@@ -2,6 +2,7 @@ package clientapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 
@@ -81,10 +82,13 @@ func (a *API) messages(c *gin.Context) {
 		}
 		limit = min(max(n, 1), syncapi.MaxLimit)
 	}
-	filter, err := syncapi.ParseFilter([]byte(c.Query("filter")))
-	if err != nil {
-		matrixhttp.Fail(c, matrixhttp.BadJSON("Invalid filter"))
-		return
+	// The filter of /messages is a RoomEventFilter (types, senders, ...).
+	var filter syncapi.EventFilter
+	if f := c.Query("filter"); f != "" {
+		if err := json.Unmarshal([]byte(f), &filter); err != nil {
+			matrixhttp.Fail(c, matrixhttp.BadJSON("Invalid filter"))
+			return
+		}
 	}
 	vis, ms, err := a.visibility(ctx, s.UserID)
 	if err != nil {
@@ -117,7 +121,7 @@ func (a *API) messages(c *gin.Context) {
 		}
 		to = tok.Room
 	}
-	page, next, err := a.page(ctx, vis, roomID, m.RoomNID, dir == "b", from, to, limit, filter.Room.Timeline)
+	page, next, err := a.page(ctx, vis, roomID, m.RoomNID, dir == "b", from, to, limit, filter)
 	if err != nil {
 		matrixhttp.Fail(c, err)
 		return

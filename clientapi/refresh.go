@@ -86,20 +86,8 @@ func (a *API) ensureDevice(ctx context.Context, localpart, deviceID, displayName
 }
 
 // revokeDeviceTokens ends every token of a device and keeps the device.
-// storage/accounts cannot delete one device's tokens yet, so this deletes
-// the device (which deletes its tokens) and creates it again with the same
-// ID and display name; only its creation time and last-seen data change.
-// TODO: use a DeleteDeviceTokens(localpart, deviceID) of storage/accounts
-// once it exists, before anything else (device keys) hangs off devices.
 func (a *API) revokeDeviceTokens(ctx context.Context, d accounts.Device) error {
-	if err := a.deps.Accounts.DeleteDevice(ctx, d.Localpart, d.DeviceID); err != nil && !errors.Is(err, accounts.ErrNotFound) {
-		return err
-	}
-	_, err := a.deps.Accounts.CreateDevice(ctx, d.Localpart, d.DeviceID, d.DisplayName)
-	if errors.Is(err, accounts.ErrDeviceExists) { // a concurrent login made it again
-		return nil
-	}
-	return err
+	return a.deps.Accounts.DeleteDeviceTokens(ctx, d.Localpart, d.DeviceID)
 }
 
 // newTokenPair makes a new access token and, with withRefresh, a refresh

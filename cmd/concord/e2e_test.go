@@ -354,3 +354,25 @@ func checkRoomConsistent(t *testing.T, s *testServer, roomID string) {
 	// allocation order the commit order (across rooms a failed batch leaves a gap).
 	require.Zero(t, gaps, "stream positions of committed events are contiguous")
 }
+
+// TestMessagesFilter pages a room with a RoomEventFilter on /messages.
+func TestMessagesFilter(t *testing.T) {
+	ctx := context.Background()
+	s := newServer(t, "sqlite")
+	alice := s.register(t, "alice")
+	resp, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Preset: "public_chat"})
+	require.NoError(t, err)
+	for i := 0; i < 3; i++ {
+		_, err := alice.SendText(ctx, resp.RoomID, fmt.Sprint("message ", i))
+		require.NoError(t, err)
+		_, err = alice.SendMessageEvent(ctx, resp.RoomID, event.NewEventType("org.example.other"), map[string]any{"n": i})
+		require.NoError(t, err)
+	}
+	r, err := alice.Messages(ctx, resp.RoomID, "", "", mautrix.DirectionBackward,
+		&mautrix.FilterPart{Types: []event.Type{event.EventMessage}}, 10)
+	require.NoError(t, err)
+	require.Len(t, r.Chunk, 3)
+	for i, e := range r.Chunk {
+		require.Equal(t, fmt.Sprint("message ", 2-i), e.Content.Raw["body"])
+	}
+}

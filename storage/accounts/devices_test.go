@@ -133,3 +133,27 @@ func deviceIDs(t *testing.T, f fixture, localpart string) []string {
 	}
 	return ids
 }
+
+func TestDeleteDeviceTokensKeepsTheDevice(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, f fixture) {
+		f.mustUser(t, "alice", "PHONE")
+		require.NoError(t, f.SetDeviceDisplayName(f.ctx, "alice", "PHONE", "My phone"))
+		_, err := f.CreateDevice(f.ctx, "alice", "LAPTOP", "")
+		require.NoError(t, err)
+		require.NoError(t, f.CreateTokens(f.ctx, "alice", "PHONE",
+			accounts.NewToken{Token: "phone-access"}, &accounts.NewToken{Token: "phone-refresh"}))
+		require.NoError(t, f.CreateTokens(f.ctx, "alice", "LAPTOP", accounts.NewToken{Token: "laptop-access"}, nil))
+
+		require.NoError(t, f.DeleteDeviceTokens(f.ctx, "alice", "PHONE"))
+
+		_, err = f.LookupAccessToken(f.ctx, "phone-access")
+		assert.ErrorIs(t, err, accounts.ErrNotFound)
+		assert.Zero(t, f.count(t, "refresh_tokens", "device_id = 'PHONE'"))
+		d, err := f.GetDevice(f.ctx, "alice", "PHONE")
+		require.NoError(t, err)
+		assert.Equal(t, "My phone", d.DisplayName, "the device stays")
+		_, err = f.LookupAccessToken(f.ctx, "laptop-access")
+		assert.NoError(t, err, "other devices keep their tokens")
+		assert.ErrorIs(t, f.DeleteDeviceTokens(f.ctx, "alice", "NOPE"), accounts.ErrNotFound)
+	})
+}

@@ -167,3 +167,34 @@ func (s *Store) RotateRefreshToken(ctx context.Context, refreshToken string, new
 	sess.ExpiresTS = newAccess.ExpiresTS
 	return sess, nil
 }
+
+// DeleteDeviceTokens ends every access and refresh token of one device and
+// keeps the device itself (its display name, keys and history). It returns
+// [ErrNotFound] for an unknown device.
+func (s *Store) DeleteDeviceTokens(ctx context.Context, localpart, deviceID string) error {
+	err := s.db.WriteTx(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM devices WHERE localpart = $1 AND device_id = $2`),
+			localpart, deviceID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM access_tokens WHERE localpart = $1 AND device_id = $2`),
+			localpart, deviceID); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.q(`DELETE FROM refresh_tokens WHERE localpart = $1 AND device_id = $2`),
+			localpart, deviceID)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if err != nil {
+		return fmt.Errorf("accounts: delete device tokens: %w", err)
+	}
+	return nil
+}
