@@ -16,7 +16,7 @@ type Rooms struct {
 	Join   map[string]*JoinedRoom  `json:"join"`
 	Invite map[string]*InvitedRoom `json:"invite"`
 	Leave  map[string]*LeftRoom    `json:"leave"`
-	Knock  map[string]*InvitedRoom `json:"knock"`
+	Knock  map[string]*KnockedRoom `json:"knock"`
 }
 
 // EventList is {"events": [...]}.
@@ -69,6 +69,21 @@ type InvitedRoom struct {
 	} `json:"invite_state"`
 }
 
+// KnockedRoom is one entry of rooms.knock: the stripped state the knocker
+// may see, under knock_state.
+type KnockedRoom struct {
+	KnockState struct {
+		Events []StrippedEvent `json:"events"`
+	} `json:"knock_state"`
+}
+
+// knocked turns the stripped state built for an invite into a knock entry.
+func knocked(ir *InvitedRoom) *KnockedRoom {
+	kr := &KnockedRoom{}
+	kr.KnockState.Events = ir.InviteState.Events
+	return kr
+}
+
 // LeftRoom is one entry of rooms.leave.
 type LeftRoom struct {
 	Timeline    Timeline     `json:"timeline"`
@@ -79,7 +94,7 @@ type LeftRoom struct {
 func newResponse() *Response {
 	return &Response{
 		Rooms: Rooms{Join: map[string]*JoinedRoom{}, Invite: map[string]*InvitedRoom{},
-			Leave: map[string]*LeftRoom{}, Knock: map[string]*InvitedRoom{}},
+			Leave: map[string]*LeftRoom{}, Knock: map[string]*KnockedRoom{}},
 		AccountData: EventList{Events: []any{}}, Presence: EventList{Events: []any{}},
 		ToDevice: EventList{Events: []any{}}, OTKCounts: map[string]int{},
 	}

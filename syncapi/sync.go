@@ -304,7 +304,7 @@ func (b *builder) fullRoom(ctx context.Context, resp *Response, m rooms.Membersh
 		if err != nil {
 			return err
 		}
-		resp.Rooms.Knock[m.RoomID] = ir
+		resp.Rooms.Knock[m.RoomID] = knocked(ir)
 	case event.Leave, event.Ban:
 		if initial && !b.req.Filter.Room.IncludeLeave {
 			return nil
@@ -366,7 +366,7 @@ func (b *builder) incrementalRoom(ctx context.Context, resp *Response, m rooms.M
 		if m.Membership == event.Invite {
 			resp.Rooms.Invite[m.RoomID] = ir
 		} else {
-			resp.Rooms.Knock[m.RoomID] = ir
+			resp.Rooms.Knock[m.RoomID] = knocked(ir)
 		}
 	case event.Leave, event.Ban:
 		if !changed {
