@@ -4,15 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"github.com/concordchat/concord/internal/matrixhttp"
 	"github.com/concordchat/concord/roomserver"
 	"github.com/concordchat/concord/roomserver/event"
-	"github.com/concordchat/concord/storage/accounts"
-	"github.com/concordchat/concord/storage/rooms"
 )
 
 type knockReq struct {
@@ -32,36 +29,19 @@ func (a *API) knock(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
-	roomID := c.Param("roomIdOrAlias")
-	switch {
-	case strings.HasPrefix(roomID, "#"):
-		alias, err := a.deps.Rooms.ResolveAlias(ctx, roomID)
-		if err != nil {
-			if errors.Is(err, rooms.ErrNotFound) {
-				err = matrixhttp.NotFound("Room alias %s not found", roomID)
-			}
-			matrixhttp.Fail(c, err)
-			return
-		}
-		roomID = alias.RoomID
-	case !strings.HasPrefix(roomID, "!"):
-		matrixhttp.Fail(c, matrixhttp.InvalidParam("Expected a room ID or alias"))
-		return
-	}
-	content := map[string]any{"membership": event.Knock}
-	if req.Reason != nil {
-		content["reason"] = *req.Reason
-	}
-	p, err := a.deps.Accounts.GetProfile(ctx, s.Localpart)
-	if err != nil && !errors.Is(err, accounts.ErrNotFound) {
+	roomID, err := a.resolveRoomIDOrAlias(ctx, c.Param("roomIdOrAlias"))
+	if err != nil {
 		matrixhttp.Fail(c, err)
 		return
 	}
-	if p.DisplayName != "" {
-		content["displayname"] = p.DisplayName
+	var extra map[string]any
+	if req.Reason != nil {
+		extra = map[string]any{"reason": *req.Reason}
 	}
-	if p.AvatarURL != "" {
-		content["avatar_url"] = p.AvatarURL
+	content, err := a.memberContent(c, s.Localpart, event.Knock, extra)
+	if err != nil {
+		matrixhttp.Fail(c, err)
+		return
 	}
 	raw, _ := json.Marshal(content)
 	_, err = a.deps.Rooms.Send(ctx, roomID, roomserver.Proposal{Type: event.TypeMember, StateKey: &s.UserID,

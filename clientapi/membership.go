@@ -18,10 +18,10 @@ import (
 )
 
 // memberContent is an m.room.member content with the user's profile (for
-// joins), the reason when given, and extra fields.
+// joins and knocks, so members see who it is), and extra fields.
 func (a *API) memberContent(c *gin.Context, localpart, membership string, extra map[string]any) (map[string]any, error) {
 	content := map[string]any{"membership": membership}
-	if membership == event.Join {
+	if membership == event.Join || membership == event.Knock {
 		p, err := a.deps.Accounts.GetProfile(c.Request.Context(), localpart)
 		if err != nil && !errors.Is(err, accounts.ErrNotFound) {
 			return nil, err
@@ -131,22 +131,32 @@ func (a *API) joinRoomIDOrAlias(c *gin.Context) {
 		matrixhttp.Fail(c, err)
 		return
 	}
-	switch {
-	case strings.HasPrefix(target, "#"):
-		alias, err := a.deps.Rooms.ResolveAlias(c.Request.Context(), target)
-		if err != nil {
-			if errors.Is(err, rooms.ErrNotFound) {
-				err = matrixhttp.NotFound("Room alias %s not found", target)
-			}
-			matrixhttp.Fail(c, err)
-			return
-		}
-		target = alias.RoomID
-	case !strings.HasPrefix(target, "!"):
-		matrixhttp.Fail(c, matrixhttp.InvalidParam("Expected a room ID or alias"))
+	target, err := a.resolveRoomIDOrAlias(c.Request.Context(), target)
+	if err != nil {
+		matrixhttp.Fail(c, err)
 		return
 	}
 	a.sendMember(c, target, mustSession(c).UserID, event.Join, req.extra(), true)
+}
+
+// resolveRoomIDOrAlias returns the room ID of a {roomIdOrAlias} parameter:
+// a room ID as it is, a local alias resolved (M_NOT_FOUND when unknown).
+func (a *API) resolveRoomIDOrAlias(ctx context.Context, target string) (string, error) {
+	switch {
+	case strings.HasPrefix(target, "#"):
+		alias, err := a.deps.Rooms.ResolveAlias(ctx, target)
+		if errors.Is(err, rooms.ErrNotFound) {
+			return "", matrixhttp.NotFound("Room alias %s not found", target)
+		}
+		if err != nil {
+			return "", err
+		}
+		return alias.RoomID, nil
+	case strings.HasPrefix(target, "!"):
+		return target, nil
+	default:
+		return "", matrixhttp.InvalidParam("Expected a room ID or alias")
+	}
 }
 
 // targetedMembership handles invite, kick, ban and unban: a body naming user_id.
