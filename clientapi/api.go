@@ -2,6 +2,7 @@ package clientapi
 
 import (
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -130,7 +131,7 @@ func (a *API) Register(r *gin.Engine) {
 			handlers = append(handlers, a.limiter.Middleware(rateKey))
 		}
 		handlers = append(handlers, rt.handler)
-		if len(rt.path) > 1 && rt.path[:2] == "/_" {
+		if strings.HasPrefix(rt.path, "/_") || strings.HasPrefix(rt.path, "/.well-known/") {
 			r.Handle(rt.method, rt.path, handlers...)
 			continue
 		}

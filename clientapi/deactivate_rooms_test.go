@@ -1,6 +1,8 @@
 package clientapi
 
 import (
+	"encoding/json"
+	"net/http"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -44,5 +46,22 @@ func TestDeviceLastSeen(t *testing.T) {
 		require.Len(t, devs.Devices, 1)
 		require.Positive(t, devs.Devices[0].LastSeenTS)
 		require.Equal(t, "127.0.0.1", devs.Devices[0].LastSeenIP)
+	})
+}
+
+// TestWellKnownClient: the discovery document is served at its own path.
+func TestWellKnownClient(t *testing.T) {
+	forEachRoomsEnv(t, func(t *testing.T, e *roomsEnv) {
+		resp, err := http.Get(e.srv.URL + "/.well-known/matrix/client")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		var wk struct {
+			HS struct {
+				BaseURL string `json:"base_url"`
+			} `json:"m.homeserver"`
+		}
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&wk))
+		require.Equal(t, "http://"+testServerName, wk.HS.BaseURL)
 	})
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -56,6 +58,8 @@ type testServer struct {
 	cmd     *exec.Cmd
 	logPath string
 	dbURL   string
+	started bool          // started once: restarts keep the ports
+	exited  chan struct{} // closed when the running process has exited
 }
 
 func freePort(t *testing.T) int {
@@ -74,13 +78,8 @@ func newServer(t *testing.T, backend string) *testServer {
 	if backend == "postgres" {
 		dbURL = storagetest.PostgresDatabaseURL(t)
 	}
-	port := freePort(t)
-	s := &testServer{t: t, url: fmt.Sprintf("http://127.0.0.1:%d", port), name: fmt.Sprintf("localhost:%d", port),
-		logPath: filepath.Join(dataDir, "server.log"), dbURL: dbURL}
+	s := &testServer{t: t, logPath: filepath.Join(dataDir, "server.log"), dbURL: dbURL}
 	s.env = append(os.Environ(),
-		"CONCORD_SERVER_NAME="+s.name,
-		fmt.Sprintf("CONCORD_LISTEN_CLIENT=127.0.0.1:%d", port),
-		fmt.Sprintf("CONCORD_LISTEN_METRICS=127.0.0.1:%d", freePort(t)),
 		"CONCORD_DATA_DIR="+dataDir,
 		"CONCORD_DATABASE_URL="+dbURL,
 		"CONCORD_REGISTRATION_ENABLED=true",
@@ -88,32 +87,99 @@ func newServer(t *testing.T, backend string) *testServer {
 		"CONCORD_RATELIMIT_ENABLED=false",
 		"CONCORD_LOG_LEVEL=warn",
 	)
+	s.pickPorts()
 	s.start()
 	t.Cleanup(s.stop)
 	return s
 }
 
+// pickPorts chooses free loopback ports and a server name unique to this
+// server (so a health check can tell it from another test's server).
+func (s *testServer) pickPorts() {
+	port := freePort(s.t)
+	label := make([]byte, 4)
+	_, _ = rand.Read(label)
+	s.url = fmt.Sprintf("http://127.0.0.1:%d", port)
+	s.name = fmt.Sprintf("t%x.localhost:%d", label, port)
+	s.setEnv("CONCORD_SERVER_NAME", s.name)
+	s.setEnv("CONCORD_LISTEN_CLIENT", fmt.Sprintf("127.0.0.1:%d", port))
+	s.setEnv("CONCORD_LISTEN_METRICS", fmt.Sprintf("127.0.0.1:%d", freePort(s.t)))
+}
+
+// setEnv sets or replaces one variable of the server's environment.
+func (s *testServer) setEnv(key, value string) {
+	for i, kv := range s.env {
+		if strings.HasPrefix(kv, key+"=") {
+			s.env[i] = key + "=" + value
+			return
+		}
+	}
+	s.env = append(s.env, key+"="+value)
+}
+
+// start runs the server and waits until it answers as itself. A port taken
+// between choosing and binding it is retried: with new ports on the first
+// start, with the same ones (which clients already know) on a restart.
 func (s *testServer) start() {
 	s.t.Helper()
+	for attempt := 1; ; attempt++ {
+		ok, busy := s.launch()
+		if ok {
+			s.started = true
+			return
+		}
+		if !busy || attempt == 10 {
+			log, _ := os.ReadFile(s.logPath)
+			s.t.Fatalf("server did not start:\n%s", log)
+		}
+		if !s.started {
+			s.pickPorts()
+		} else {
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+}
+
+// launch starts the process once; busy reports a port already in use.
+func (s *testServer) launch() (ok, busy bool) {
 	logFile, err := os.OpenFile(s.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	require.NoError(s.t, err)
+	defer logFile.Close()
 	s.cmd = exec.Command(binary(s.t), "run")
 	s.cmd.Env = s.env
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	require.NoError(s.t, s.cmd.Start())
+	exited := make(chan struct{})
+	go func(cmd *exec.Cmd) { _ = cmd.Wait(); close(exited) }(s.cmd)
+	want := "http://" + s.name
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		resp, err := http.Get(s.url + "/health")
-		if err == nil {
+		select {
+		case <-exited:
+			s.cmd = nil
+			log, _ := os.ReadFile(s.logPath)
+			return false, strings.Contains(string(log), "address already in use")
+		default:
+		}
+		if resp, err := http.Get(s.url + "/.well-known/matrix/client"); err == nil {
+			var wk struct {
+				HS struct {
+					BaseURL string `json:"base_url"`
+				} `json:"m.homeserver"`
+			}
+			_ = json.NewDecoder(resp.Body).Decode(&wk)
 			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
+			if wk.HS.BaseURL == want {
+				s.exited = exited
+				return true, false
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	log, _ := os.ReadFile(s.logPath)
-	s.t.Fatalf("server did not start:\n%s", log)
+	_ = s.cmd.Process.Kill()
+	<-exited
+	s.cmd = nil
+	return false, false
 }
 
 // stop ends the process gracefully.
@@ -122,13 +188,11 @@ func (s *testServer) stop() {
 		return
 	}
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = s.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-s.exited:
 	case <-time.After(15 * time.Second):
 		_ = s.cmd.Process.Kill()
-		<-done
+		<-s.exited
 	}
 	s.cmd = nil
 }
@@ -136,7 +200,7 @@ func (s *testServer) stop() {
 // kill ends the process with SIGKILL, as a crash.
 func (s *testServer) kill() {
 	_ = s.cmd.Process.Kill()
-	_ = s.cmd.Wait()
+	<-s.exited
 	s.cmd = nil
 }
 
