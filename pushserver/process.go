@@ -19,20 +19,18 @@ import (
 // catchUpPage is how many events one read of a skipped range returns.
 const catchUpPage = 500
 
-// processOutputs evaluates a batch the roomserver told about.
+// processOutputs evaluates a batch the roomserver told about. The outputs
+// carry what evaluation needs (the event, its stream position and the
+// snapshot of the state before it), so nothing is read back.
 func (w *Worker) processOutputs(ctx context.Context, outs []roomserver.Output) {
-	ids := make([]string, 0, len(outs))
+	evs := make([]rooms.StoredEvent, 0, len(outs))
 	for _, o := range outs {
 		if !o.Duplicate {
-			ids = append(ids, o.Event.ID())
+			evs = append(evs, rooms.StoredEvent{NID: o.NID, RoomNID: o.RoomNID, Event: o.Event,
+				StreamPos: o.StreamPos, StateBeforeNID: o.StateBeforeNID})
 		}
 	}
-	if len(ids) == 0 {
-		return
-	}
-	evs, err := w.deps.RoomStore.EventsByID(ctx, ids)
-	if err != nil {
-		w.log.Error("reading events to evaluate", zap.Error(err), zap.Int("events", len(ids)))
+	if len(evs) == 0 {
 		return
 	}
 	slices.SortFunc(evs, func(a, b rooms.StoredEvent) int { return int(a.StreamPos - b.StreamPos) })
@@ -90,7 +88,7 @@ func (w *Worker) evaluate(ctx context.Context, evs []rooms.StoredEvent) {
 		if e.Type() == event.TypeRedaction && e.Redacts() != "" {
 			redacted = append(redacted, e.Redacts())
 		}
-		if w.isLocal(e.Sender()) {
+		if w.isLocal(e.Sender()) && w.mayHaveUnread(e.Sender(), e.RoomID(), thread) {
 			reads = append(reads, push.OwnRead{UserID: e.Sender(), RoomID: e.RoomID(), ThreadID: thread, StreamPos: se.StreamPos})
 		}
 		got, err := w.evaluateEvent(ctx, se, thread, now)
@@ -102,8 +100,10 @@ func (w *Worker) evaluate(ctx context.Context, evs []rooms.StoredEvent) {
 	}
 	if err := w.record(ctx, ns, reads, redacted); err != nil {
 		w.log.Error("recording notifications", zap.Error(err), zap.Int("notifications", len(ns)))
+		w.forgetClean()
 		return
 	}
+	w.noteRecorded(ns, reads)
 	if w.deps.Waker != nil && len(ns) > 0 {
 		users := make([]string, 0, len(ns))
 		for _, n := range ns {

@@ -57,6 +57,8 @@ type Worker struct {
 
 	states  *lru.Cache[int64, *roomState]  // state snapshot NID → what rules need of it
 	threads *lru.Cache[string, threadInfo] // event ID → its thread
+
+	clean map[ownReadKey]bool // see ownreads.go; used by the worker goroutine only
 }
 
 type batch struct {

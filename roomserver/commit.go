@@ -14,6 +14,7 @@ import (
 type committed struct {
 	roomNID   int64
 	nids      []int64 // per batch event
+	befores   []int64 // per batch event: the snapshot of the state before it
 	snapshot  int64
 	chainLen  int
 	stateNIDs map[event.StateKey]int64
@@ -73,6 +74,7 @@ func (rs *RoomServer) writeBatch(ctx context.Context, w *rooms.Writer, r *room, 
 		}
 		batchNIDs[e.ID()] = nid
 		res.nids = append(res.nids, nid)
+		res.befores = append(res.befores, res.snapshot)
 		if err := idx.index(ctx, i, nid, first+int64(i)); err != nil {
 			return res, err
 		}
@@ -139,7 +141,8 @@ func (rs *RoomServer) apply(r *room, b *batch, res committed, first int64) []Out
 		if e.IsState() && res.stateNIDs[e.Key()] == nid {
 			r.setState(e.Key(), stateEntry{nid: nid, ev: e})
 		}
-		outs[i] = Output{RoomID: r.id, Event: e, StreamPos: first + int64(i), StateChanged: e.IsState()}
+		outs[i] = Output{RoomID: r.id, Event: e, StreamPos: first + int64(i), StateChanged: e.IsState(),
+			NID: nid, RoomNID: res.roomNID, StateBeforeNID: res.befores[i]}
 	}
 	for _, x := range res.redacted {
 		rs.events.Add(x.nid, x.ev)

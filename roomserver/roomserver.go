@@ -33,6 +33,9 @@ type Output struct {
 	StateChanged bool
 	// Duplicate is set when a send repeated a stored transaction ID.
 	Duplicate bool
+	// NID, RoomNID and StateBeforeNID locate the event in storage (the state
+	// before it is a snapshot), so listeners need not read it back.
+	NID, RoomNID, StateBeforeNID int64
 }
 
 // Notifier is told about accepted events after they commit, in stream order
