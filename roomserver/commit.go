@@ -57,8 +57,11 @@ func (rs *RoomServer) writeBatch(ctx context.Context, w *rooms.Writer, r *room, 
 	batchNIDs := make(map[string]int64, len(b.events))
 	idx := rs.newIndexer(w, b, &res)
 	for i, e := range b.events {
-		authNIDs := make([]int64, 0, len(e.AuthEvents()))
-		for _, id := range e.AuthEvents() {
+		// Auth edges are stored for state events only: auth chains are walked
+		// through state events (every auth event is one), and a message's own
+		// auth events are in its JSON. This saves a statement per message.
+		var authNIDs []int64
+		for _, id := range stateAuthEvents(e) {
 			if nid, ok := batchNIDs[id]; ok {
 				authNIDs = append(authNIDs, nid)
 			} else if nid, ok := r.nidOf(id); ok {
@@ -189,4 +192,13 @@ func lessKey(a, b event.StateKey) bool {
 		return a.Type < b.Type
 	}
 	return a.StateKey < b.StateKey
+}
+
+// stateAuthEvents returns the auth events whose edges are stored: those of
+// state events.
+func stateAuthEvents(e *event.Event) []string {
+	if !e.IsState() {
+		return nil
+	}
+	return e.AuthEvents()
 }

@@ -29,6 +29,7 @@ type options struct {
 	senders     int
 	perSender   int
 	latencyRuns int
+	cpuProfile  string
 }
 
 func main() {
@@ -41,6 +42,7 @@ func main() {
 	flag.IntVar(&o.senders, "senders", 50, "concurrent senders, each in its own room")
 	flag.IntVar(&o.perSender, "per-sender", 100, "sends per concurrent sender")
 	flag.IntVar(&o.latencyRuns, "latency-runs", 300, "send-to-sync latency samples")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write the server's CPU profile of the concurrent phase to this file")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
@@ -67,7 +69,16 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return fmt.Errorf("sequential sends: %w", err)
 	}
+	profiled := make(chan error, 1)
+	if o.cpuProfile != "" {
+		go func() { profiled <- srv.cpuProfile(ctx, o.cpuProfile, 2) }()
+	} else {
+		profiled <- nil
+	}
 	conc, err := concurrentSends(ctx, srv, users[2:], o.perSender)
+	if perr := <-profiled; perr != nil {
+		fmt.Fprintln(os.Stderr, "concord-load: profile:", perr)
+	}
 	if err != nil {
 		return fmt.Errorf("concurrent sends: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -27,6 +28,7 @@ type server struct {
 	dir     string
 	cleanup func()
 	client  *http.Client
+	ops     string // base URL of the metrics/pprof listener
 }
 
 func freePort() (int, error) {
@@ -61,6 +63,7 @@ func startServer(ctx context.Context, o options) (*server, error) {
 		return nil, err
 	}
 	s.base = fmt.Sprintf("http://127.0.0.1:%d", port)
+	s.ops = fmt.Sprintf("http://127.0.0.1:%d", mport)
 	s.name = fmt.Sprintf("localhost:%d", port)
 	s.cmd = exec.Command(o.bin, "run")
 	s.cmd.Env = append(os.Environ(), "CONCORD_SERVER_NAME="+s.name, fmt.Sprintf("CONCORD_LISTEN_CLIENT=127.0.0.1:%d", port),
@@ -143,4 +146,24 @@ func (s *server) rssMiB() float64 {
 		}
 	}
 	return 0
+}
+
+// cpuProfile saves the server's CPU profile over the next seconds.
+func (s *server) cpuProfile(ctx context.Context, path string, seconds int) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.ops, seconds), nil)
+	if err != nil {
+		return err
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, resp.Body)
+	return err
 }

@@ -44,6 +44,8 @@ CREATE INDEX room_events_room_stream ON room_events (room_nid, stream_pos);
 CREATE INDEX room_events_room_state ON room_events (room_nid, type, state_key);
 CREATE UNIQUE INDEX room_events_txn ON room_events (sender, txn_device, txn_id) WHERE txn_id IS NOT NULL;
 
+-- Auth edges of state events (auth chains are walked through state events;
+-- a message event's auth events are read from its JSON).
 CREATE TABLE event_auth (
 	event_nid BIGINT NOT NULL,
 	auth_event_nid BIGINT NOT NULL,
