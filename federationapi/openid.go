@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"go.uber.org/zap"
 
 	"github.com/concordchat/concord/internal/matrixhttp"
+	"github.com/concordchat/concord/roomserver/signing"
 	"github.com/concordchat/concord/storage/accounts"
 )
 
@@ -22,8 +24,11 @@ type OpenIDTokens interface {
 // Deps are the federation API's collaborators.
 type Deps struct {
 	ServerName string
-	OpenID     OpenIDTokens
-	Logger     *zap.Logger
+	// Key is the server's signing key, published at /_matrix/key/v2/server.
+	Key    signing.Key
+	OpenID OpenIDTokens
+	Logger *zap.Logger
+	Now    func() time.Time // optional
 }
 
 // API is the server-server API.
@@ -34,8 +39,8 @@ type API struct {
 
 // New makes the federation API.
 func New(deps Deps) (*API, error) {
-	if deps.ServerName == "" || deps.OpenID == nil {
-		return nil, errors.New("federationapi: Deps needs ServerName and OpenID")
+	if deps.ServerName == "" || deps.OpenID == nil || deps.Key.Private == nil {
+		return nil, errors.New("federationapi: Deps needs ServerName, Key and OpenID")
 	}
 	if deps.Logger == nil {
 		deps.Logger = zap.NewNop()
@@ -52,6 +57,7 @@ type route struct {
 func (a *API) routes() []route {
 	return []route{
 		{http.MethodGet, "/_matrix/federation/v1/openid/userinfo", a.openIDUserInfo},
+		{http.MethodGet, "/_matrix/key/v2/server", a.serverKeysHandler},
 	}
 }
 

@@ -47,7 +47,7 @@ func newEnv(t *testing.T, db *storage.DB) *env {
 	c := &clock{now: time.UnixMilli(1_700_000_000_000)}
 	acc, err := accounts.New(accounts.Deps{DB: db, Logger: zaptest.NewLogger(t), Now: c.Now})
 	require.NoError(t, err)
-	api, err := federationapi.New(federationapi.Deps{ServerName: "fed.test", OpenID: acc, Logger: zaptest.NewLogger(t)})
+	api, err := federationapi.New(federationapi.Deps{ServerName: "fed.test", Key: testKey(t), OpenID: acc, Logger: zaptest.NewLogger(t)})
 	require.NoError(t, err)
 	gin.SetMode(gin.TestMode)
 	engine := gin.New()
@@ -136,7 +136,7 @@ func (failingTokens) LookupOpenIDToken(context.Context, string) (string, error) 
 }
 
 func TestOpenIDUserInfoStoreFailure(t *testing.T) {
-	api, err := federationapi.New(federationapi.Deps{ServerName: "fed.test", OpenID: failingTokens{}})
+	api, err := federationapi.New(federationapi.Deps{ServerName: "fed.test", Key: testKey(t), OpenID: failingTokens{}})
 	require.NoError(t, err)
 	gin.SetMode(gin.TestMode)
 	engine := gin.New()
@@ -151,6 +151,6 @@ func TestOpenIDUserInfoStoreFailure(t *testing.T) {
 func TestNewNeedsDeps(t *testing.T) {
 	_, err := federationapi.New(federationapi.Deps{ServerName: "fed.test"})
 	assert.Error(t, err)
-	_, err = federationapi.New(federationapi.Deps{OpenID: failingTokens{}})
+	_, err = federationapi.New(federationapi.Deps{OpenID: failingTokens{}, Key: testKey(t)})
 	assert.Error(t, err)
 }

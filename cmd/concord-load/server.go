@@ -62,12 +62,16 @@ func startServer(ctx context.Context, o options) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	fport, err := freePort()
+	if err != nil {
+		return nil, err
+	}
 	s.base = fmt.Sprintf("http://127.0.0.1:%d", port)
 	s.ops = fmt.Sprintf("http://127.0.0.1:%d", mport)
 	s.name = fmt.Sprintf("localhost:%d", port)
 	s.cmd = exec.Command(o.bin, "run")
 	s.cmd.Env = append(os.Environ(), "CONCORD_SERVER_NAME="+s.name, fmt.Sprintf("CONCORD_LISTEN_CLIENT=127.0.0.1:%d", port),
-		fmt.Sprintf("CONCORD_LISTEN_METRICS=127.0.0.1:%d", mport), "CONCORD_DATA_DIR="+dir, "CONCORD_DATABASE_URL="+dbURL,
+		fmt.Sprintf("CONCORD_LISTEN_METRICS=127.0.0.1:%d", mport), fmt.Sprintf("CONCORD_LISTEN_FEDERATION=127.0.0.1:%d", fport), "CONCORD_DATA_DIR="+dir, "CONCORD_DATABASE_URL="+dbURL,
 		"CONCORD_REGISTRATION_ENABLED=true", "CONCORD_REGISTRATION_REQUIRE_TOKEN=false",
 		"CONCORD_RATELIMIT_ENABLED=false", "CONCORD_LOG_LEVEL=error")
 	logf, err := os.Create(filepath.Join(dir, "server.log"))

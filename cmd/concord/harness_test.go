@@ -58,6 +58,7 @@ type testServer struct {
 	cmd     *exec.Cmd
 	logPath string
 	dbURL   string
+	fedPort int           // the federation (HTTPS) listener's port
 	started bool          // started once: restarts keep the ports
 	exited  chan struct{} // closed when the running process has exited
 }
@@ -104,6 +105,8 @@ func (s *testServer) pickPorts() {
 	s.setEnv("CONCORD_SERVER_NAME", s.name)
 	s.setEnv("CONCORD_LISTEN_CLIENT", fmt.Sprintf("127.0.0.1:%d", port))
 	s.setEnv("CONCORD_LISTEN_METRICS", fmt.Sprintf("127.0.0.1:%d", freePort(s.t)))
+	s.fedPort = freePort(s.t)
+	s.setEnv("CONCORD_LISTEN_FEDERATION", fmt.Sprintf("127.0.0.1:%d", s.fedPort))
 }
 
 // setEnv sets or replaces one variable of the server's environment.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -51,6 +52,9 @@ func openStores(ctx context.Context, cfg config.Config, log *zap.Logger) (*store
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	if err := os.MkdirAll(cfg.MediaPath(), 0o700); err != nil {
+		return nil, fmt.Errorf("media directory: %w", err)
 	}
 	db, err := storage.Open(ctx, cfg.DatabaseURL(), log, storage.WithMaxOpenConns(cfg.Database.MaxOpenConns))
 	if err != nil {
@@ -170,12 +174,25 @@ func run(ctx context.Context, args []string) error {
 	metrics := newMetrics()
 	engine := newEngine(log, metrics)
 	api.Register(engine)
-	fedAPI, err := federationapi.New(federationapi.Deps{ServerName: cfg.ServerName, OpenID: s.accounts, Logger: log})
+	fedAPI, err := federationapi.New(federationapi.Deps{ServerName: cfg.ServerName, Key: key, OpenID: s.accounts, Logger: log})
 	if err != nil {
 		return err
 	}
-	fedAPI.Register(engine) // on the client listener until the federation listener exists
+	// Federation paths are also served on the client listener (they share a
+	// port when both are configured alike, and OpenID userinfo is looked up
+	// there by LiveKit token services).
+	fedAPI.Register(engine)
 	servers := []*http.Server{{Addr: cfg.Listen.Client, Handler: engine, ReadHeaderTimeout: 10 * time.Second}}
+	if cfg.Federation.Enabled && cfg.Listen.Federation != "" && cfg.Listen.Federation != cfg.Listen.Client {
+		cert, err := federationCert(cfg)
+		if err != nil {
+			return err
+		}
+		fedEngine := newEngine(log, metrics)
+		fedAPI.Register(fedEngine)
+		servers = append(servers, &http.Server{Addr: cfg.Listen.Federation, Handler: fedEngine, ReadHeaderTimeout: 10 * time.Second,
+			TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}})
+	}
 	if cfg.Listen.Metrics != "" {
 		servers = append(servers, &http.Server{Addr: cfg.Listen.Metrics, Handler: metrics.handler(), ReadHeaderTimeout: 10 * time.Second})
 	}
@@ -207,6 +224,9 @@ func serve(ctx context.Context, log *zap.Logger, servers []*http.Server) error {
 			return fmt.Errorf("listen on %s: %w", srv.Addr, err)
 		}
 		log.Info("listening", zap.String("addr", ln.Addr().String()))
+		if srv.TLSConfig != nil {
+			ln = tls.NewListener(ln, srv.TLSConfig)
+		}
 		go func(srv *http.Server, ln net.Listener) {
 			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				errs <- err
