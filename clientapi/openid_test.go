@@ -10,13 +10,16 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/concordchat/concord/federationapi"
+	"github.com/concordchat/concord/roomserver/signing"
 )
 
 // withFederation mounts the federation API on the env's engine, as
 // cmd/concord does on the client listener. The server is idle meanwhile.
 func (e *gtEnv) withFederation() {
 	e.t.Helper()
-	fed, err := federationapi.New(federationapi.Deps{ServerName: e.cfg.ServerName, OpenID: e.accounts})
+	key, err := signing.GenerateKey(e.cfg.ServerName)
+	require.NoError(e.t, err)
+	fed, err := federationapi.New(federationapi.Deps{ServerName: e.cfg.ServerName, Key: key, OpenID: e.accounts})
 	require.NoError(e.t, err)
 	fed.Register(e.engine)
 }

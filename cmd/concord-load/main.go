@@ -58,6 +58,8 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer srv.stop()
+	time.Sleep(time.Second)
+	fresh := srv.rssMiB()
 	users, err := registerUsers(ctx, srv, o.senders+2)
 	if err != nil {
 		return err
@@ -92,6 +94,7 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("  (b) %d concurrent senders:        %8.0f events/s  (%d events)\n", o.senders, conc, o.senders*o.perSender)
 	fmt.Printf("  (c) send-to-sync latency:         p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  (%d samples)\n",
 		lat.p50, lat.p95, lat.p99, o.latencyRuns)
-	fmt.Printf("  (d) RSS:                          idle %.1f MiB  after load %.1f MiB\n", idle, loaded)
+	fmt.Printf("  (d) RSS:                          idle %.1f MiB (fresh), %.1f MiB (%d users and rooms set up), after load %.1f MiB\n",
+		fresh, idle, len(users), loaded)
 	return nil
 }
