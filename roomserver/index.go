@@ -39,8 +39,15 @@ type indexer struct {
 }
 
 func (rs *RoomServer) newIndexer(w *rooms.Writer, b *batch, res *committed) *indexer {
-	return &indexer{rs: rs, w: w, rel: relations.NewWriter(w.Tx(), w.Dialect()),
-		txt: search.NewWriter(w.Tx(), w.Dialect()), b: b, res: res}
+	// One search writer per transaction, shared by the batches of a group
+	// commit: on PostgreSQL it buffers rows and flushes them in one statement.
+	txt := w.Memo("search", func() any {
+		sw := search.NewWriter(w.Tx(), w.Dialect())
+		sw.Buffer()
+		w.BeforeCommit(sw.Flush)
+		return sw
+	}).(*search.Writer)
+	return &indexer{rs: rs, w: w, rel: relations.NewWriter(w.Tx(), w.Dialect()), txt: txt, b: b, res: res}
 }
 
 // index handles the i-th event of the batch, stored as nid at streamPos.

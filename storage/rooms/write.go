@@ -12,15 +12,26 @@ import (
 
 // Writer performs the writes of one input inside one transaction.
 type Writer struct {
-	tx *sql.Tx
-	d  storage.Dialect
+	tx           *sql.Tx
+	d            storage.Dialect
+	memo         map[string]any
+	beforeCommit []func(ctx context.Context) error
 }
 
 // Write runs fn in one write transaction (retried as a whole on busy or
 // serialization errors, so fn must not have effects outside w).
 func (s *Store) Write(ctx context.Context, fn func(w *Writer) error) error {
 	return s.db.WriteTx(ctx, func(tx *sql.Tx) error {
-		return fn(&Writer{tx: tx, d: s.db.Dialect()})
+		w := &Writer{tx: tx, d: s.db.Dialect()}
+		if err := fn(w); err != nil {
+			return err
+		}
+		for _, hook := range w.beforeCommit {
+			if err := hook(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -203,4 +214,25 @@ func (w *Writer) EnqueueOutbox(ctx context.Context, eventNID int64, destinations
 		return fmt.Errorf("rooms: enqueue outbox: %w", err)
 	}
 	return nil
+}
+
+// Memo returns the value create makes for key, once per transaction: other
+// repositories' writers that want one instance for a whole (group)
+// transaction keep it here.
+func (w *Writer) Memo(key string, create func() any) any {
+	if w.memo == nil {
+		w.memo = map[string]any{}
+	}
+	v, ok := w.memo[key]
+	if !ok {
+		v = create()
+		w.memo[key] = v
+	}
+	return v
+}
+
+// BeforeCommit registers fn to run after the transaction's writes and before
+// its commit (buffered writes flush here); an error rolls everything back.
+func (w *Writer) BeforeCommit(fn func(ctx context.Context) error) {
+	w.beforeCommit = append(w.beforeCommit, fn)
 }
