@@ -97,8 +97,17 @@ func (a *API) messages(c *gin.Context) {
 	}
 	m, member := ms[roomID]
 	if !member {
-		matrixhttp.Fail(c, matrixhttp.Forbidden("You are not a member of this room"))
-		return
+		// Anyone may read a world_readable room's history without joining.
+		nid, readable, err := a.worldReadable(ctx, roomID)
+		if err != nil {
+			matrixhttp.Fail(c, err)
+			return
+		}
+		if !readable {
+			matrixhttp.Fail(c, matrixhttp.Forbidden("You are not a member of this room"))
+			return
+		}
+		m = rooms.Membership{RoomID: roomID, RoomNID: nid}
 	}
 	now := a.deps.Rooms.StreamPosition()
 	from, to := int64(0), int64(-1)

@@ -249,10 +249,17 @@ func (a *API) visibleState(c *gin.Context, roomID string) ([]*event.Event, error
 	m, err := a.membershipRow(ctx, s.UserID, roomID)
 	if err != nil {
 		var me *matrixhttp.Error
-		if errors.As(err, &me) {
-			return nil, matrixhttp.Forbidden("You are not a member of this room")
+		if !errors.As(err, &me) {
+			return nil, err
 		}
-		return nil, err
+		// Not a member: the current state of a world_readable room is public.
+		if _, readable, rerr := a.worldReadable(ctx, roomID); rerr != nil || readable {
+			if rerr != nil {
+				return nil, rerr
+			}
+			return a.deps.Rooms.CurrentState(ctx, roomID)
+		}
+		return nil, matrixhttp.Forbidden("You are not a member of this room")
 	}
 	if m.Membership == event.Join {
 		return a.deps.Rooms.CurrentState(ctx, roomID)
