@@ -59,6 +59,10 @@ type Worker struct {
 	threads *lru.Cache[string, threadInfo] // event ID → its thread
 
 	clean map[ownReadKey]bool // see ownreads.go; used by the worker goroutine only
+
+	// The last saved progress position and when (recover.go); worker goroutine only.
+	saved   int64
+	savedAt time.Time
 }
 
 type batch struct {
@@ -166,10 +170,28 @@ func (w *Worker) run(ctx context.Context) {
 	defer func() {
 		w.mu.Lock()
 		w.running, w.busy = false, false
+		processed := w.processed
 		w.signalLocked()
 		w.mu.Unlock()
+		if processed > w.saved {
+			save, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			w.saveProgress(save, processed)
+			cancel()
+		}
 		close(w.done)
 	}()
+	w.mu.Lock()
+	w.busy = true
+	w.mu.Unlock()
+	w.recover(ctx)
+	w.mu.Lock()
+	w.busy = false
+	w.signalLocked()
+	w.mu.Unlock()
+	select { // outputs told during the recovery are waiting
+	case w.wake <- struct{}{}:
+	default:
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -188,8 +210,12 @@ func (w *Worker) run(ctx context.Context) {
 			}
 			w.mu.Lock()
 			w.processed = max(w.processed, b.hi)
+			processed := w.processed
 			w.signalLocked()
 			w.mu.Unlock()
+			if processed > w.saved && w.now().Sub(w.savedAt) >= progressEvery {
+				w.saveProgress(ctx, processed)
+			}
 		}
 	}
 }

@@ -160,3 +160,16 @@ func (s *Store) Members(ctx context.Context, roomNID int64) ([]Member, error) {
 	}
 	return out, rows.Err()
 }
+
+// AllStreamEvents returns accepted events of every room with stream
+// positions in (after, upTo], oldest first, at most limit.
+func (s *Store) AllStreamEvents(ctx context.Context, after, upTo int64, limit int) ([]StoredEvent, error) {
+	rows, err := s.db.Read().QueryContext(ctx, `SELECT `+eventColumns+`
+		FROM room_events e JOIN rooms r ON r.room_nid = e.room_nid
+		WHERE e.stream_pos > $1 AND e.stream_pos <= $2
+		ORDER BY e.stream_pos ASC LIMIT $3`, after, upTo, limit)
+	if err != nil {
+		return nil, fmt.Errorf("rooms: all stream events: %w", err)
+	}
+	return collectEvents(rows)
+}
