@@ -143,8 +143,10 @@ func TestPresenceInSync(t *testing.T) {
 // TestPresenceTransitions: set_presence on /sync, activity, and the idle,
 // currently_active and offline timeouts.
 func TestPresenceTransitions(t *testing.T) {
-	opts := stOptions{presence: syncapi.PresenceOptions{ActiveWindow: 300 * time.Millisecond,
-		IdleAfter: 900 * time.Millisecond, OfflineAfter: 1800 * time.Millisecond}}
+	// Real time, with windows wide enough for a loaded machine: every step
+	// between two checks must fit in ActiveWindow.
+	opts := stOptions{presence: syncapi.PresenceOptions{ActiveWindow: time.Second,
+		IdleAfter: 2500 * time.Millisecond, OfflineAfter: 4 * time.Second}}
 	forEachStEnv(t, func(t *testing.T, e *stEnv) {
 		alice, bob := e.user("alice"), e.user("bob")
 		room := e.room(alice, bob)
@@ -157,10 +159,10 @@ func TestPresenceTransitions(t *testing.T) {
 		p := state()
 		assert.Equal(t, "online", p["presence"])
 		assert.Equal(t, true, p["currently_active"])
-		waitFor(t, 5*time.Second, func() bool { p := state(); return p["presence"] == "online" && p["currently_active"] == false },
+		waitFor(t, 15*time.Second, func() bool { p := state(); return p["presence"] == "online" && p["currently_active"] == false },
 			"currently_active turns false")
-		waitFor(t, 5*time.Second, func() bool { return state()["presence"] == "unavailable" }, "idle: unavailable")
-		waitFor(t, 5*time.Second, func() bool { return state()["presence"] == "offline" }, "no sync: offline")
+		waitFor(t, 15*time.Second, func() bool { return state()["presence"] == "unavailable" }, "idle: unavailable")
+		waitFor(t, 15*time.Second, func() bool { return state()["presence"] == "offline" }, "no sync: offline")
 
 		// set_presence=offline leaves an offline user offline; the default
 		// (online) brings her online.
@@ -171,13 +173,13 @@ func TestPresenceTransitions(t *testing.T) {
 		p = state()
 		assert.Equal(t, "online", p["presence"])
 		assert.Equal(t, true, p["currently_active"])
-		waitFor(t, 5*time.Second, func() bool { return state()["presence"] == "offline" }, "offline again")
+		waitFor(t, 15*time.Second, func() bool { return state()["presence"] == "offline" }, "offline again")
 
 		// Sending a message is activity: online, currently active.
 		e.send(alice, room, "back")
-		waitFor(t, 5*time.Second, func() bool { p := state(); return p["presence"] == "online" && p["currently_active"] == true },
+		waitFor(t, 15*time.Second, func() bool { p := state(); return p["presence"] == "online" && p["currently_active"] == true },
 			"activity: online")
-		assert.Less(t, state()["last_active_ago"].(float64), 1500.0)
+		assert.Less(t, state()["last_active_ago"].(float64), 2500.0)
 
 		// set_presence=unavailable.
 		e.poll(alice, "", 0, event.PresenceUnavailable)
@@ -189,7 +191,7 @@ func TestPresenceTransitions(t *testing.T) {
 		assert.Equal(t, "unavailable", presenceIn(t, resp)[me]["presence"])
 		since := resp.NextBatch
 		var next map[string]any
-		waitFor(t, 5*time.Second, func() bool {
+		waitFor(t, 15*time.Second, func() bool {
 			resp := e.poll(bob, since, 0, "")
 			since = resp.NextBatch
 			next = presenceIn(t, resp)[me]
@@ -202,7 +204,9 @@ func TestPresenceTransitions(t *testing.T) {
 // TestPresenceWhileSyncing: a long-poll keeps the user online; offline
 // comes only after it ends.
 func TestPresenceWhileSyncing(t *testing.T) {
-	opts := stOptions{presence: syncapi.PresenceOptions{OfflineAfter: 300 * time.Millisecond}}
+	// Wide enough that the gap between two long-polls on a loaded machine
+	// never reaches it.
+	opts := stOptions{presence: syncapi.PresenceOptions{OfflineAfter: time.Second}}
 	forEachStEnv(t, func(t *testing.T, e *stEnv) {
 		alice, bob := e.user("alice"), e.user("bob")
 		e.room(alice, bob)
@@ -210,9 +214,9 @@ func TestPresenceWhileSyncing(t *testing.T) {
 		require.NoError(t, err)
 		done := make(chan struct{})
 		go func() {
-			// A client's sync loop: long-polls back to back for 1.5 s.
+			// A client's sync loop: long-polls back to back for 3 s.
 			defer close(done)
-			since, end := first.NextBatch, time.Now().Add(1500*time.Millisecond)
+			since, end := first.NextBatch, time.Now().Add(3*time.Second)
 			for left := time.Until(end); left > 0; left = time.Until(end) {
 				resp, err := alice.SyncRequest(e.ctx, int(left.Milliseconds()), since, "", false, event.PresenceOnline)
 				if err != nil {
@@ -221,10 +225,10 @@ func TestPresenceWhileSyncing(t *testing.T) {
 				since = resp.NextBatch
 			}
 		}()
-		time.Sleep(900 * time.Millisecond)
+		time.Sleep(2 * time.Second) // twice OfflineAfter, while syncing
 		assert.Equal(t, "online", e.getPresence(bob, alice.UserID.String()).body["presence"], "syncing: still online")
 		<-done
-		waitFor(t, 5*time.Second, func() bool { return e.getPresence(bob, alice.UserID.String()).body["presence"] == "offline" },
+		waitFor(t, 15*time.Second, func() bool { return e.getPresence(bob, alice.UserID.String()).body["presence"] == "offline" },
 			"offline after the sync ended")
 	}, opts)
 }
@@ -250,7 +254,8 @@ func TestPresenceDisabled(t *testing.T) {
 // TestPresenceSurvivesRestart: a new server on the same database resumes
 // presence, then times the user out.
 func TestPresenceSurvivesRestart(t *testing.T) {
-	opts := stOptions{presence: syncapi.PresenceOptions{OfflineAfter: 500 * time.Millisecond}}
+	// Wide enough for the second stack to be built within it on a loaded machine.
+	opts := stOptions{presence: syncapi.PresenceOptions{OfflineAfter: 2 * time.Second}}
 	storagetest.ForEachBackend(t, func(t *testing.T, db *storage.DB) {
 		e1 := newStEnv(t, db, opts)
 		alice := e1.user("alice")
@@ -263,7 +268,7 @@ func TestPresenceSurvivesRestart(t *testing.T) {
 		r := e2.getPresence(alice2, alice.UserID.String())
 		assert.Equal(t, "online", r.body["presence"])
 		assert.Equal(t, "here", r.body["status_msg"])
-		waitFor(t, 5*time.Second, func() bool { return e2.getPresence(alice2, alice.UserID.String()).body["presence"] == "offline" },
+		waitFor(t, 15*time.Second, func() bool { return e2.getPresence(alice2, alice.UserID.String()).body["presence"] == "offline" },
 			"resumed timeout")
 		assert.Equal(t, "here", e2.getPresence(alice2, alice.UserID.String()).body["status_msg"], "the message stays")
 	})

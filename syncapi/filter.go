@@ -26,9 +26,12 @@ type RoomFilter struct {
 	AccountData  EventFilter `json:"account_data"`
 }
 
-// EventFilter filters one list of events.
+// EventFilter filters one list of events. Rooms and NotRooms apply to the
+// room sections (a RoomEventFilter: timeline, state, ephemeral, account data).
 type EventFilter struct {
 	Limit                   *int      `json:"limit,omitempty"`
+	Rooms                   *[]string `json:"rooms,omitempty"`
+	NotRooms                []string  `json:"not_rooms,omitempty"`
 	Types                   *[]string `json:"types,omitempty"`
 	NotTypes                []string  `json:"not_types,omitempty"`
 	Senders                 *[]string `json:"senders,omitempty"`
@@ -38,6 +41,11 @@ type EventFilter struct {
 	// UnreadThreadNotifications (room.timeline) asks /sync for per-thread
 	// notification counts.
 	UnreadThreadNotifications bool `json:"unread_thread_notifications,omitempty"`
+}
+
+// AllowsRoom applies a room section's rooms / not_rooms.
+func (ef EventFilter) AllowsRoom(roomID string) bool {
+	return RoomFilter{Rooms: ef.Rooms, NotRooms: ef.NotRooms}.RoomAllowed(roomID)
 }
 
 // DefaultTimelineLimit is the timeline length when a filter sets none.

@@ -184,7 +184,7 @@ func (b *builder) timeline(ctx context.Context, m rooms.Membership, after, upTo 
 			return timelineResult{}, err
 		}
 		for _, se := range vis {
-			if tf.Allows(se.Event) {
+			if tf.Allows(se.Event) && tf.AllowsRoom(m.RoomID) {
 				picked = append(picked, se)
 			}
 		}
@@ -242,7 +242,7 @@ func (b *builder) stateAt(ctx context.Context, roomNID int64, first *rooms.Store
 	}
 	out := make([]ClientEvent, 0, len(evs))
 	for _, se := range evs {
-		if sf.Allows(se.Event) {
+		if sf.Allows(se.Event) && sf.AllowsRoom(se.Event.RoomID()) {
 			out = append(out, FormatEvent(se.Event, false, b.now))
 		}
 	}

@@ -79,7 +79,7 @@ func (b *builder) accountData(ctx context.Context, resp *Response, joined map[st
 			}
 			continue
 		}
-		if !b.req.Filter.Room.AccountData.AllowsTypeSender(e.Type, "") {
+		if !b.req.Filter.Room.AccountData.AllowsTypeSender(e.Type, "") || !b.req.Filter.Room.AccountData.AllowsRoom(e.RoomID) {
 			continue
 		}
 		if _, ok := joined[e.RoomID]; ok {
@@ -102,6 +102,9 @@ func (b *builder) typing(ctx context.Context, resp *Response, joined map[string]
 		return nil
 	}
 	for _, roomID := range sortedRooms(joined) {
+		if !b.req.Filter.Room.Ephemeral.AllowsRoom(roomID) {
+			continue
+		}
 		users, send := b.a.typing.since(roomID, b.from.Typing, b.cur.Typing, b.full || b.newlyJoined[roomID])
 		if !send {
 			continue
@@ -174,7 +177,7 @@ func (b *builder) receipts(ctx context.Context, resp *Response, joined map[strin
 	}
 	for _, roomID := range sortedRooms(joined) {
 		ev := byRoom[roomID]
-		if ev == nil {
+		if ev == nil || !b.req.Filter.Room.Ephemeral.AllowsRoom(roomID) {
 			continue
 		}
 		jr, err := b.joinedEntry(ctx, resp, roomID)
