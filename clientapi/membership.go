@@ -110,7 +110,9 @@ func (a *API) sendMember(c *gin.Context, roomID, target, membership string, extr
 	matrixhttp.Respond(c, http.StatusOK, gin.H{})
 }
 
-func (a *API) joinRoom(c *gin.Context) {
+// selfMembership handles the caller's own join or leave of /rooms/{roomId}
+// (an optional reason in the body); joins answer with the room ID.
+func (a *API) selfMembership(c *gin.Context, membership string) {
 	roomID, ok := roomIDParam(c)
 	if !ok {
 		return
@@ -120,8 +122,11 @@ func (a *API) joinRoom(c *gin.Context) {
 		matrixhttp.Fail(c, err)
 		return
 	}
-	a.sendMember(c, roomID, mustSession(c).UserID, event.Join, req.extra(), true)
+	a.sendMember(c, roomID, mustSession(c).UserID, membership, req.extra(), membership == event.Join)
 }
+
+func (a *API) joinRoom(c *gin.Context) { a.selfMembership(c, event.Join) }
+func (a *API) leave(c *gin.Context)    { a.selfMembership(c, event.Leave) }
 
 // joinRoomIDOrAlias implements POST /join/{roomIdOrAlias}.
 func (a *API) joinRoomIDOrAlias(c *gin.Context) {
@@ -208,19 +213,6 @@ func (a *API) invite(c *gin.Context) { a.targetedMembership(c, event.Invite) }
 func (a *API) kick(c *gin.Context)   { a.targetedMembership(c, event.Leave) }
 func (a *API) ban(c *gin.Context)    { a.targetedMembership(c, event.Ban) }
 func (a *API) unban(c *gin.Context)  { a.targetedMembership(c, "unban") }
-
-func (a *API) leave(c *gin.Context) {
-	roomID, ok := roomIDParam(c)
-	if !ok {
-		return
-	}
-	var req membershipReq
-	if err := matrixhttp.DecodeJSON(c, &req, 0, true); err != nil {
-		matrixhttp.Fail(c, err)
-		return
-	}
-	a.sendMember(c, roomID, mustSession(c).UserID, event.Leave, req.extra(), false)
-}
 
 // forget implements POST /rooms/{roomId}/forget: allowed once the user has
 // left; the room then no longer appears in their sync.
